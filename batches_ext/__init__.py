@@ -1,0 +1,38 @@
+"""batches-ext: cancel OpenAI batches, wait for them to stop, and collect their partial results.
+
+from batches_ext import BatchesClient
+with BatchesClient() as client:          # OPENAI_API_KEY from the environment
+    batch = client.cancel("batch_abc123")
+"""
+
+from batches_ext import errors
+from batches_ext._async_client import AsyncBatchesClient
+from batches_ext._batch import (
+    CANCELLABLE_STATUSES,
+    TERMINAL_STATUSES,
+    Batch,
+    BatchErrorDetail,
+    BatchStatus,
+    RequestCounts,
+    Usage,
+)
+from batches_ext._client import BatchesClient
+from batches_ext._settings import NOT_GIVEN, NotGiven
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CANCELLABLE_STATUSES",
+    "NOT_GIVEN",
+    "TERMINAL_STATUSES",
+    "AsyncBatchesClient",
+    "Batch",
+    "BatchErrorDetail",
+    "BatchStatus",
+    "BatchesClient",
+    "NotGiven",
+    "RequestCounts",
+    "Usage",
+    "__version__",
+    "errors",
+]

@@ -1,0 +1,89 @@
+"""Everything the sync and async clients share except the lines that perform I/O.
+
+Requests are built from the generated endpoint modules (`_get_kwargs`: method and percent-encoded path), so the
+spec stays the source of truth for what is called. The clients send them themselves instead of calling the
+generated `sync_detailed`, because that helper turns the status into `HTTPStatus(code)` (a `ValueError` on codes
+like 520), returns `None` on undocumented statuses, cannot stream a file, and knows no retries.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from openai_batches_client.api.batch import cancel_batch, retrieve_batch
+from openai_batches_client.api.files import download_file
+
+from batches_ext._batch import Batch
+from batches_ext._ids import check_id
+from batches_ext._retry import RetryState
+from batches_ext._settings import NotGiven, Settings, TimeoutTypes, as_timeout
+from batches_ext.errors import APIResponseValidationError, APIStatusError, make_status_error
+
+__all__ = ["ClientCore"]
+
+_HTTP = httpx.Client | httpx.AsyncClient
+
+
+class ClientCore:
+    """Settings plus request building and response parsing for one client."""
+
+    __slots__ = ("now", "settings")
+
+    def __init__(self, settings: Settings, now: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.now = now
+
+    def cancel_request(self, http: _HTTP, batch_id: str, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
+        """The `cancelBatch` request for `batch_id` (validated first: nothing is sent for a bad id)."""
+        kwargs = cancel_batch._get_kwargs(batch_id=check_id(batch_id))
+        return self._build(http, kwargs, timeout)
+
+    def retrieve_request(self, http: _HTTP, batch_id: str, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
+        """The `retrieveBatch` request for `batch_id`."""
+        kwargs = retrieve_batch._get_kwargs(batch_id=check_id(batch_id))
+        return self._build(http, kwargs, timeout)
+
+    def download_request(self, http: _HTTP, file_id: str, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
+        """The `downloadFile` request for `file_id`."""
+        kwargs = download_file._get_kwargs(file_id=check_id(file_id, "file_id"))
+        request = self._build(http, kwargs, timeout)
+        request.headers["Accept"] = "application/octet-stream, application/jsonl, */*"
+        return request
+
+    def _build(self, http: _HTTP, kwargs: dict[str, Any], timeout: TimeoutTypes | NotGiven) -> httpx.Request:
+        resolved = self.settings.timeout if isinstance(timeout, NotGiven) else as_timeout(timeout)
+        return http.build_request(
+            kwargs["method"], self.settings.base_url + kwargs["url"], headers=self.settings.headers, timeout=resolved
+        )
+
+    def retry_state(self, request: httpx.Request) -> RetryState:
+        """A fresh retry budget for one logical request."""
+        return RetryState(request, self.settings.max_retries, self.now)
+
+    def status_error(self, response: httpx.Response) -> APIStatusError:
+        """The typed error for a 4xx/5xx response whose body has been read; the API key is scrubbed from it."""
+        return make_status_error(response, redact=self.settings.redact)
+
+    def parse_batch(self, response: httpx.Response) -> Batch:
+        """The Batch in a 2xx response.
+
+        Raises:
+            APIResponseValidationError: the body is not JSON, or not a batch object.
+
+        """
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            snippet = response.content[:80].decode("utf-8", "replace")
+            raise APIResponseValidationError(
+                f"response body is not JSON ({response.headers.get('content-type', 'no content-type')}): {snippet!r}",
+                response=response,
+            ) from None
+        try:
+            return Batch.from_dict(data, request_id=response.headers.get("x-request-id"))
+        except APIResponseValidationError as exc:
+            raise APIResponseValidationError(exc.message, response=response, body=data) from None

@@ -1,0 +1,151 @@
+"""The retry policy: pure functions and a small per-request state, shared by the sync and async clients.
+
+The contract is the openai SDK's (measured on 3.54.0, shared/ANCHORS.md): `x-should-retry` wins; else retry
+connection errors, timeouts, 408, 409, 429 and 5xx. Wait `retry-after-ms`, then `retry-after` (seconds or an HTTP
+date) when 0 < hint <= 120 s; else back off `min(0.5 * 2**n, 8) * (1 - 0.25 * random())`.
+
+httpx-retries was considered: it retries at the transport layer (so a user's own `http_client` would lose it),
+knows neither `retry-after-ms` nor `x-should-retry`, and does not retry POST by default; wrapping it would cost
+more code than these functions.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import math
+import random
+from collections.abc import Callable, Mapping
+
+import httpx
+
+from batches_ext import errors
+
+__all__ = [
+    "INITIAL_RETRY_DELAY_S",
+    "MAX_RETRY_AFTER_S",
+    "MAX_RETRY_DELAY_S",
+    "RetryState",
+    "backoff_delay",
+    "retry_after_seconds",
+    "should_retry_status",
+]
+
+logger = logging.getLogger("batches_ext")
+
+INITIAL_RETRY_DELAY_S = 0.5  # first backoff, doubling per retry (openai SDK)
+MAX_RETRY_DELAY_S = 8.0  # backoff ceiling (openai SDK)
+MAX_RETRY_AFTER_S = 120.0  # a server hint beyond this is ignored in favour of backoff (openai SDK 3.54)
+_RETRYABLE_STATUS = frozenset({408, 409, 429})
+
+
+def should_retry_status(status_code: int, headers: Mapping[str, str]) -> bool:
+    """Whether a response with this status and headers is worth another attempt."""
+    hint = headers.get("x-should-retry")
+    if hint == "true":
+        return True
+    if hint == "false":
+        return False
+    return status_code in _RETRYABLE_STATUS or status_code >= 500
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
+    """Return the server's requested wait in seconds (`retry-after-ms`, then `retry-after`), or None.
+
+    `now` is the current unix time, used to turn an HTTP date into a delay.
+    """
+    value = headers.get("retry-after-ms")
+    if value is not None:
+        try:
+            return _finite(float(value) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return _finite(float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment.timestamp() - now
+
+
+def _finite(seconds: float) -> float | None:
+    return seconds if math.isfinite(seconds) else None
+
+
+def backoff_delay(retries_taken: int, jitter: float) -> float:
+    """Exponential backoff for the retry after `retries_taken` earlier ones; `jitter` in [0, 1) trims up to 25%."""
+    return min(INITIAL_RETRY_DELAY_S * 2.0**retries_taken, MAX_RETRY_DELAY_S) * (1 - 0.25 * jitter)
+
+
+def retry_delay(headers: Mapping[str, str], retries_taken: int, now: float, jitter: float) -> float:
+    """The wait before the next attempt: the server's hint when sane, else backoff."""
+    hint = retry_after_seconds(headers, now)
+    if hint is not None and 0 < hint <= MAX_RETRY_AFTER_S:
+        return hint
+    return backoff_delay(retries_taken, jitter)
+
+
+class RetryState:
+    """Counts the attempts of one logical request and decides, after each, whether and how long to wait.
+
+    The clients' loops do only the I/O and the sleeping: every decision is made here.
+    """
+
+    __slots__ = ("_jitter", "_now", "max_retries", "request", "retries_taken")
+
+    def __init__(
+        self,
+        request: httpx.Request,
+        max_retries: int,
+        now: Callable[[], float],
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.request = request
+        self.max_retries = max_retries
+        self.retries_taken = 0
+        self._now = now
+        self._jitter = jitter
+
+    def after_response(self, response: httpx.Response) -> float | None:
+        """Return the wait before retrying `response`, or None if it is final (success, or not retryable)."""
+        if response.status_code < 400:
+            return None
+        if self.retries_taken >= self.max_retries or not should_retry_status(response.status_code, response.headers):
+            return None
+        delay = retry_delay(response.headers, self.retries_taken, self._now(), self._jitter())
+        return self._count(delay, f"HTTP {response.status_code}")
+
+    def after_exception(self, exc: httpx.RequestError) -> float:
+        """Return the wait before retrying after a transport failure, or raise the matching API error."""
+        error = _connection_error(exc, self.request)
+        if self.retries_taken >= self.max_retries or not isinstance(exc, httpx.TransportError):
+            raise error from exc
+        delay = backoff_delay(self.retries_taken, self._jitter())
+        return self._count(delay, f"{type(exc).__name__}: {exc}")
+
+    def _count(self, delay: float, reason: str) -> float:
+        self.retries_taken += 1
+        logger.info(
+            "Retrying %s %s in %.2f s (retry %d of %d): %s",
+            self.request.method,
+            self.request.url.path,
+            delay,
+            self.retries_taken,
+            self.max_retries,
+            reason,
+        )
+        return delay
+
+
+def _connection_error(exc: httpx.RequestError, request: httpx.Request) -> errors.APIConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.APITimeoutError(f"Request timed out: {request.method} {request.url.path}", request=request)
+    return errors.APIConnectionError(
+        f"Connection error on {request.method} {request.url.path}: {type(exc).__name__}: {exc}", request=request
+    )

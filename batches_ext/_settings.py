@@ -1,0 +1,149 @@
+"""Client settings: explicit arguments, then the openai SDK's environment variables, then defaults.
+
+The API key lives in a `Secret`, whose repr never shows it; `Settings.redact` scrubs it from any text that came
+back from the server before that text reaches an exception or a log line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Final
+
+import httpx
+
+from batches_ext.errors import ConfigurationError
+
+__all__ = ["DEFAULT_BASE_URL", "NOT_GIVEN", "NotGiven", "Secret", "Settings", "TimeoutTypes"]
+
+DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
+DEFAULT_TIMEOUT_S: Final = 600.0  # openai SDK: Timeout(600, connect=5.0)
+DEFAULT_CONNECT_TIMEOUT_S: Final = 5.0
+DEFAULT_MAX_RETRIES: Final = 2
+REDACTED: Final = "[redacted]"
+# OpenAI's 401 message echoes a masked key ("sk-abc*****wxyz"); nothing of a key belongs in our output.
+_MASKED_KEY = re.compile(r"sk-[A-Za-z0-9_\-]*\*+[A-Za-z0-9_\-]*")
+
+TimeoutTypes = float | httpx.Timeout | None
+
+
+class NotGiven:
+    """Sentinel for "use the client's default", so that `timeout=None` can still mean "no timeout"."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NOT_GIVEN: Final = NotGiven()
+
+
+class Secret:
+    """Holds the API key; its repr and str never show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The key itself, for the Authorization header only."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({REDACTED!r})"
+
+    __str__ = __repr__
+
+
+class Settings:
+    """Resolved, validated settings of one client."""
+
+    __slots__ = ("api_key", "base_url", "headers", "max_retries", "organization", "project", "timeout")
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT_S,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        environ: Mapping[str, str] = os.environ,
+    ) -> None:
+        """Resolve settings, falling back to `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`.
+
+        Raises:
+            ConfigurationError: the API key is missing or malformed, the base URL is not http(s), or
+                `max_retries` is negative.
+
+        """
+        key = api_key if api_key is not None else environ.get("OPENAI_API_KEY")
+        if not key:
+            raise ConfigurationError("No API key: pass api_key=... or set the OPENAI_API_KEY environment variable.")
+        if not isinstance(key, str) or not key.isprintable() or key != key.strip() or " " in key:
+            raise ConfigurationError("The API key must be a string without whitespace or control characters.")
+        self.api_key = Secret(key)
+        self.base_url = _check_base_url(base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
+        self.organization = organization if organization is not None else environ.get("OPENAI_ORG_ID") or None
+        self.project = project if project is not None else environ.get("OPENAI_PROJECT_ID") or None
+        self.timeout = as_timeout(timeout)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ConfigurationError(f"max_retries must be a non-negative int, got {max_retries!r}")
+        self.max_retries = max_retries
+        self.headers = self._headers()
+
+    def _headers(self) -> dict[str, str]:
+        from batches_ext import __version__  # noqa: PLC0415 - the package imports this module
+
+        headers = {
+            "Authorization": f"Bearer {self.api_key.reveal()}",
+            "Accept": "application/json",
+            "User-Agent": f"batches-ext/{__version__} httpx/{httpx.__version__}",
+        }
+        if self.organization:
+            headers["OpenAI-Organization"] = self.organization
+        if self.project:
+            headers["OpenAI-Project"] = self.project
+        return headers
+
+    def redact(self, text: str) -> str:
+        """Remove the API key (whole or masked) from text that may echo it."""
+        return _MASKED_KEY.sub(REDACTED, text.replace(self.api_key.reveal(), REDACTED))
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(base_url={self.base_url!r}, organization={self.organization!r}, project={self.project!r}, "
+            f"timeout={self.timeout!r}, max_retries={self.max_retries}, api_key={REDACTED!r})"
+        )
+
+
+def as_timeout(timeout: TimeoutTypes) -> httpx.Timeout:
+    """A float is the overall timeout with the openai SDK's 5 s connect timeout; None disables timeouts."""
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if timeout is None:
+        return httpx.Timeout(None)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ConfigurationError(
+            f"timeout must be a positive number of seconds, an httpx.Timeout or None, got {timeout!r}"
+        )
+    return httpx.Timeout(timeout, connect=min(DEFAULT_CONNECT_TIMEOUT_S, timeout))
+
+
+def _check_base_url(url: str) -> str:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ConfigurationError(f"base_url {url!r} is not a valid URL: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigurationError(f"base_url must be an http(s) URL with a host, got {url!r}")
+    if parsed.query or parsed.fragment:
+        raise ConfigurationError(f"base_url must not have a query or fragment, got {url!r}")
+    return url.rstrip("/")

@@ -1,0 +1,219 @@
+"""The exceptions batches_ext raises, named as in the openai SDK so code can switch without renaming.
+
+BatchesError
+├── ConfigurationError            bad client settings (missing API key, bad base URL); nothing was sent
+├── APIError                      something went wrong talking to the API
+│   ├── APIStatusError            the API answered 4xx/5xx
+│   │   ├── BadRequestError              400
+│   │   ├── AuthenticationError          401
+│   │   ├── PermissionDeniedError        403
+│   │   ├── NotFoundError                404
+│   │   ├── ConflictError                409
+│   │   ├── UnprocessableEntityError     422
+│   │   ├── RateLimitError               429
+│   │   └── InternalServerError          5xx
+│   ├── APIConnectionError        no response: DNS, refused, reset, TLS, ...
+│   │   └── APITimeoutError       the request timed out
+│   └── APIResponseValidationError  a 2xx whose body is not what the API documents
+├── WaitTimeoutError              a wait passed its deadline; carries the last Batch seen
+└── ResultsFormatError            a line of a results file is not a batch output record
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:
+    from batches_ext._batch import Batch
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BatchesError",
+    "ConfigurationError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResultsFormatError",
+    "UnprocessableEntityError",
+    "WaitTimeoutError",
+    "make_status_error",
+]
+
+
+class BatchesError(Exception):
+    """Root of every exception raised on purpose by batches_ext."""
+
+
+class ConfigurationError(BatchesError, ValueError):
+    """The client was configured with a missing or invalid setting; no request was sent."""
+
+
+class APIError(BatchesError):
+    """A request failed. `message` says why; `body` is the decoded error body, when there was one."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: httpx.Request | None = None,
+        body: object = None,
+        code: str | None = None,
+        param: str | None = None,
+        type: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+        self.body = body
+        self.code = code
+        self.param = param
+        self.type = type
+
+
+class APIStatusError(APIError):
+    """The API answered with a 4xx or 5xx status."""
+
+    status_code: int
+
+    def __init__(self, message: str, *, response: httpx.Response, body: object = None, **fields: Any) -> None:
+        super().__init__(message, request=response.request, body=body, **fields)
+        self.response = response
+        self.status_code = response.status_code
+        self.request_id: str | None = response.headers.get("x-request-id")
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was malformed, or the batch cannot be cancelled in its state."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, wrong or revoked."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not act on this batch (another project or organization)."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no batch (or file) has this id."""
+
+
+class ConflictError(APIStatusError):
+    """409: the resource changed concurrently; retried by default."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request was well-formed but semantically wrong."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; retried by default, honouring the server's retry hint."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the API failed; retried by default."""
+
+
+class APIConnectionError(APIError):
+    """The request got no response (connection refused, reset, DNS or TLS failure)."""
+
+    def __init__(self, message: str = "Connection error.", *, request: httpx.Request | None = None) -> None:
+        super().__init__(message, request=request)
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+    def __init__(self, message: str = "Request timed out.", *, request: httpx.Request | None = None) -> None:
+        super().__init__(message, request=request)
+
+
+class APIResponseValidationError(APIError):
+    """A successful response whose body is not what the API documents (HTML, truncated JSON, wrong shape)."""
+
+    def __init__(self, message: str, *, response: httpx.Response | None = None, body: object = None) -> None:
+        super().__init__(message, request=response.request if response is not None else None, body=body)
+        self.response = response
+        self.status_code: int | None = response.status_code if response is not None else None
+        self.request_id: str | None = response.headers.get("x-request-id") if response is not None else None
+
+
+class WaitTimeoutError(BatchesError):
+    """A wait reached its deadline before the batch reached a terminal status."""
+
+    def __init__(self, message: str, *, batch: Batch) -> None:
+        super().__init__(message)
+        self.batch = batch
+
+
+class ResultsFormatError(BatchesError, ValueError):
+    """A line of a batch output or error file is not a valid record; `line_number` counts from 1."""
+
+    def __init__(self, message: str, *, file_id: str, line_number: int) -> None:
+        super().__init__(f"{file_id} line {line_number}: {message}")
+        self.file_id = file_id
+        self.line_number = line_number
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+_ERROR_FIELDS = ("code", "param", "type")
+
+
+def _parse_error_body(content: bytes) -> tuple[object, str | None, dict[str, str | None]]:
+    """Read OpenAI's error body `{"error": {"message", "type", "param", "code"}}` leniently."""
+    try:
+        body: object = json.loads(content) if content else None
+    except ValueError:
+        return content.decode("utf-8", "replace")[:500] or None, None, {}
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return body, None, {}
+    message = error.get("message")
+    fields = {name: _text(error.get(name)) for name in _ERROR_FIELDS}
+    return body, message if isinstance(message, str) else None, fields
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def make_status_error(response: httpx.Response, *, redact: Callable[[str], str] | None = None) -> APIStatusError:
+    """Build the `APIStatusError` subclass for a 4xx/5xx `response` (whose body has been read).
+
+    `redact`, when given, is applied to every text taken from the body (the client passes one that removes its key).
+    """
+    body, message, fields = _parse_error_body(response.content)
+    if redact is not None:
+        message = redact(message) if message else message
+        fields = {name: redact(value) if value else value for name, value in fields.items()}
+        body = json.loads(redact(json.dumps(body))) if body is not None else None
+    cls = _STATUS_CLASSES.get(response.status_code, InternalServerError if response.status_code >= 500 else None)
+    cls = cls or APIStatusError
+    reason = response.reason_phrase or "Error"
+    text = f"{response.status_code} {reason}: {message or 'no error message in the response body'}"
+    request_id = response.headers.get("x-request-id")
+    if request_id:
+        text += f" (request_id: {request_id})"
+    return cls(text, response=response, body=body, **fields)
