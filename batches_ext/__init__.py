@@ -5,7 +5,7 @@ with BatchesClient() as client:          # OPENAI_API_KEY from the environment
     batch = client.cancel("batch_abc123")
 """
 
-from batches_ext import errors
+from batches_ext import convert, errors
 from batches_ext._async_client import AsyncBatchesClient
 from batches_ext._batch import (
     CANCELLABLE_STATUSES,
@@ -34,5 +34,6 @@ __all__ = [
     "RequestCounts",
     "Usage",
     "__version__",
+    "convert",
     "errors",
 ]
