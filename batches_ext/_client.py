@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Self
 
 import httpx
 from openai_batches_client.client import Client as GeneratedClient
 
+from batches_ext import errors
 from batches_ext._batch import Batch
-from batches_ext._core import ClientCore
+from batches_ext._core import ClientCore, stream_error
+from batches_ext._results import BatchResult, CancelledBatch, parse_result_line
+from batches_ext._retry import is_transient
 from batches_ext._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_S, NOT_GIVEN, NotGiven, Settings, TimeoutTypes
+from batches_ext._waiting import DEFAULT_WAIT_TIMEOUT_S, Poller, poll_after_seconds
 
 __all__ = ["BatchesClient"]
 
@@ -84,6 +88,111 @@ class BatchesClient:
         """
         http = self._generated.get_httpx_client()
         return self._core.parse_batch(self._send(self._core.retrieve_request(http, batch_id, timeout)))
+
+    def wait(
+        self,
+        batch_id: str,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT_S,
+        poll_interval: float | None = None,
+        on_update: Callable[[Batch], object] | None = None,
+    ) -> Batch:
+        """Poll a batch until it is terminal (completed, failed, expired or cancelled) and return it.
+
+        Args:
+            batch_id: the batch to watch.
+            timeout: the deadline in seconds.
+            poll_interval: a fixed interval; by default 1 s growing to 10 s. A server `openai-poll-after-ms`
+                header wins over both.
+            on_update: called with the batch whenever its status or request counts change (and on the first poll).
+
+        Raises:
+            errors.WaitTimeoutError: past the deadline; `.batch` is the last batch seen.
+            errors.APIError: a poll failed for good (404, 401, ...). Transient failures do not end the wait.
+        """
+        poller = Poller(batch_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update, clock=self._clock)
+        while True:
+            hint = None
+            try:
+                response = self._send(
+                    self._core.retrieve_request(self._generated.get_httpx_client(), batch_id, NOT_GIVEN)
+                )
+            except errors.APIError as exc:
+                if not is_transient(exc):
+                    raise
+                poller.observe_failure(exc)
+            else:
+                hint = poll_after_seconds(response.headers.get("openai-poll-after-ms"))
+                if poller.observe(self._core.parse_batch(response)):
+                    assert poller.batch is not None  # noqa: S101 - observe() just stored it
+                    return poller.batch
+            self._sleep(poller.next_delay(hint))
+
+    def cancel_and_wait(
+        self,
+        batch_id: str,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT_S,
+        poll_interval: float | None = None,
+        on_update: Callable[[Batch], object] | None = None,
+    ) -> Batch:
+        """Cancel a batch and wait until it is `cancelled` (or otherwise terminal); return the final batch.
+
+        A batch that is already `cancelling` is waited for; one that already finished is returned as it is.
+        Arguments and errors are those of `wait`.
+        """
+        try:
+            batch = self.cancel(batch_id)
+        except (errors.BadRequestError, errors.ConflictError) as exc:
+            # Some servers refuse to cancel a batch that is already cancelling or finished (shared/ANCHORS.md):
+            # not an error here, as long as the batch really is past the point of cancelling.
+            batch = self.retrieve(batch_id)
+            if batch.is_cancellable:
+                raise exc from None
+        if batch.is_terminal:
+            return batch
+        return self.wait(batch_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+
+    def iter_results(self, batch_or_id: Batch | str, *, errors: bool = False) -> Iterator[BatchResult]:
+        """Stream a batch's output file (or, with `errors=True`, its error file), one record per line.
+
+        Memory stays bounded whatever the file's size. A batch without such a file yields nothing.
+
+        Raises:
+            errors.ResultsFormatError: a line is not a batch output record (the error names the line).
+            errors.APIError: the download failed.
+        """
+        batch = batch_or_id if isinstance(batch_or_id, Batch) else self.retrieve(batch_or_id)
+        file_id = batch.error_file_id if errors else batch.output_file_id
+        if file_id is None:
+            return
+        http = self._generated.get_httpx_client()
+        response = self._send(self._core.download_request(http, file_id, NOT_GIVEN), stream=True)
+        number = 0
+        try:
+            for line in response.iter_lines():
+                number += 1
+                if line.strip():  # a blank line (e.g. a trailing newline) holds no record
+                    yield parse_result_line(line, number, file_id)
+        except httpx.RequestError as exc:
+            raise stream_error(exc, response.request) from exc
+        finally:
+            response.close()
+
+    def cancel_and_collect(
+        self,
+        batch_id: str,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT_S,
+        poll_interval: float | None = None,
+        on_update: Callable[[Batch], object] | None = None,
+    ) -> CancelledBatch:
+        """Stop a batch and return what it finished: `(batch, results, errors)`.
+
+        Cancels, waits until the batch is terminal (see `cancel_and_wait`), then reads its output and error files.
+        """
+        batch = self.cancel_and_wait(batch_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+        return CancelledBatch(batch, list(self.iter_results(batch)), list(self.iter_results(batch, errors=True)))
 
     def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         """Send with retries; return a successful response or raise the typed error."""

@@ -21,9 +21,9 @@ from batches_ext._batch import Batch
 from batches_ext._ids import check_id
 from batches_ext._retry import RetryState
 from batches_ext._settings import NotGiven, Settings, TimeoutTypes, as_timeout
-from batches_ext.errors import APIResponseValidationError, APIStatusError, make_status_error
+from batches_ext.errors import APIConnectionError, APIResponseValidationError, APIStatusError, make_status_error
 
-__all__ = ["ClientCore"]
+__all__ = ["ClientCore", "stream_error"]
 
 _HTTP = httpx.Client | httpx.AsyncClient
 
@@ -87,3 +87,11 @@ class ClientCore:
             return Batch.from_dict(data, request_id=response.headers.get("x-request-id"))
         except APIResponseValidationError as exc:
             raise APIResponseValidationError(exc.message, response=response, body=data) from None
+
+
+def stream_error(exc: httpx.RequestError, request: httpx.Request) -> APIConnectionError:
+    """The error for a failure in the middle of reading a streamed body (not retried: part was consumed)."""
+    return APIConnectionError(
+        f"Connection lost while reading {request.method} {request.url.path}: {type(exc).__name__}: {exc}",
+        request=request,
+    )

@@ -27,6 +27,7 @@ __all__ = [
     "MAX_RETRY_DELAY_S",
     "RetryState",
     "backoff_delay",
+    "is_transient",
     "retry_after_seconds",
     "should_retry_status",
 ]
@@ -47,6 +48,13 @@ def should_retry_status(status_code: int, headers: Mapping[str, str]) -> bool:
     if hint == "false":
         return False
     return status_code in _RETRYABLE_STATUS or status_code >= 500
+
+
+def is_transient(error: errors.APIError) -> bool:
+    """Whether a failed request (after its own retries) may succeed if asked again later."""
+    if isinstance(error, errors.APIConnectionError):
+        return True
+    return isinstance(error, errors.APIStatusError) and should_retry_status(error.status_code, error.response.headers)
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:

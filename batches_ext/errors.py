@@ -153,9 +153,10 @@ class APIResponseValidationError(APIError):
 class WaitTimeoutError(BatchesError):
     """A wait reached its deadline before the batch reached a terminal status."""
 
-    def __init__(self, message: str, *, batch: Batch) -> None:
+    def __init__(self, message: str, *, batch: Batch | None) -> None:
         super().__init__(message)
         self.batch = batch
+        """The last batch retrieved, or None if no poll succeeded."""
 
 
 class ResultsFormatError(BatchesError, ValueError):

@@ -32,7 +32,7 @@ def serve(reply: Callable[[str, str, dict[str, str]], Reply]) -> Iterator[str]:
 
         do_GET = do_POST = _answer
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

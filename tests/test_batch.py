@@ -47,7 +47,9 @@ def test_seed_example_every_field() -> None:
     assert b.completed_at == utc(1711493163)
     assert (b.failed_at, b.expired_at, b.cancelling_at, b.cancelled_at) == (None, None, None, None)
     assert b.request_counts == RequestCounts(total=100, completed=95, failed=5)
-    assert b.usage == Usage(input_tokens=1500, output_tokens=500, total_tokens=2000, cached_tokens=1024, reasoning_tokens=300)
+    assert b.usage == Usage(
+        input_tokens=1500, output_tokens=500, total_tokens=2000, cached_tokens=1024, reasoning_tokens=300
+    )
     assert b.metadata == {"customer_id": "user_123456789", "batch_description": "Nightly eval job"}
     assert b.errors == []
 
@@ -70,7 +72,7 @@ def test_all_fields_example_including_errors() -> None:
 
 
 def test_all_optional_fields_null() -> None:
-    data = {**MINIMAL, **{f: None for f in TIMESTAMPS[1:]}}
+    data = {**MINIMAL, **dict.fromkeys(TIMESTAMPS[1:])}
     data |= {"output_file_id": None, "error_file_id": None, "errors": None, "metadata": None, "model": None}
     b = Batch.from_dict(data)
     assert [getattr(b, f) for f in TIMESTAMPS[1:]] == [None] * 8
@@ -197,7 +199,9 @@ def test_wrong_shapes_are_validation_errors(change: dict[str, object], problem: 
         Batch.from_dict(batch(**change))
 
 
-@pytest.mark.parametrize("field", ["id", "object", "endpoint", "input_file_id", "completion_window", "status", "created_at"])
+@pytest.mark.parametrize(
+    "field", ["id", "object", "endpoint", "input_file_id", "completion_window", "status", "created_at"]
+)
 def test_missing_required_field_is_a_validation_error_not_keyerror(field: str) -> None:
     data = batch()
     del data[field]

@@ -111,9 +111,9 @@ def test_invalid_settings(options: dict[str, Any], problem: str) -> None:
 
 
 def test_wrong_http_client_kind() -> None:
-    with pytest.raises(TypeError, match="httpx.Client"):
+    with pytest.raises(TypeError, match=r"httpx\.Client"):
         BatchesClient(api_key=API_KEY, http_client=httpx.AsyncClient())  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="httpx.AsyncClient"):
+    with pytest.raises(TypeError, match=r"httpx\.AsyncClient"):
         AsyncBatchesClient(api_key=API_KEY, http_client=httpx.Client())  # type: ignore[arg-type]
 
 

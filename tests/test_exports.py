@@ -11,11 +11,7 @@ SUBMODULES_MEANT_PUBLIC = {"convert", "errors"}
 
 
 def exposed(module: object) -> set[str]:
-    return {
-        name
-        for name in dir(module)
-        if not name.startswith("_") and not inspect.ismodule(getattr(module, name))
-    }
+    return {name for name in dir(module) if not name.startswith("_") and not inspect.ismodule(getattr(module, name))}
 
 
 def test_all_matches_what_the_package_exposes() -> None:

@@ -1,0 +1,130 @@
+"""Records of a batch's output and error files (JSONL, one request's outcome per line).
+
+Each line is OpenAI's batch output object:
+`{"id", "custom_id", "response": {"status_code", "request_id", "body"} | null, "error": {"code", "message"} | null}`.
+A `BatchResult` keeps the decoded line, so `to_dict()` is lossless, and checks once the fields it reads.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from batches_ext._batch import Batch
+from batches_ext.errors import ResultsFormatError
+
+__all__ = ["BatchResult", "CancelledBatch", "parse_result_line"]
+
+
+class BatchResult:
+    """The outcome of one request of a batch: its HTTP response, or an error that kept it from running."""
+
+    __slots__ = ("_record", "line_number")
+
+    def __init__(self, record: dict[str, Any], line_number: int) -> None:
+        """Wrap an already checked record; `parse_result_line` builds one from a line of text."""
+        self._record = record
+        self.line_number = line_number
+
+    @property
+    def custom_id(self) -> str:
+        """The id the batch's author gave this request, to match results to inputs."""
+        return str(self._record["custom_id"])
+
+    @property
+    def id(self) -> str | None:
+        """OpenAI's id of this request within the batch (`batch_req_...`)."""
+        return self._record.get("id")
+
+    @property
+    def status_code(self) -> int | None:
+        """The HTTP status of the request's response, or None when it never ran."""
+        response = self._record.get("response")
+        return response.get("status_code") if response else None
+
+    @property
+    def request_id(self) -> str | None:
+        """The `x-request-id` of the request's response, for OpenAI support."""
+        response = self._record.get("response")
+        return response.get("request_id") if response else None
+
+    @property
+    def body(self) -> Any:
+        """The JSON body of the request's response (a chat completion, an embedding, an error...)."""
+        response = self._record.get("response")
+        return response.get("body") if response else None
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        """`{"code", "message"}` when the request failed without an HTTP response, else None."""
+        return self._record.get("error")
+
+    @property
+    def ok(self) -> bool:
+        """True when the request ran and its response was a 2xx."""
+        code = self.status_code
+        return self.error is None and code is not None and 200 <= code < 300
+
+    def to_dict(self) -> dict[str, Any]:
+        """The line's JSON object exactly as read (a deep copy)."""
+        return copy.deepcopy(self._record)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BatchResult):
+            return NotImplemented
+        return (self._record, self.line_number) == (other._record, other.line_number)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by content, not hashable
+
+    def __repr__(self) -> str:
+        outcome = f"status_code={self.status_code}" if self.error is None else f"error={self.error.get('code')!r}"
+        return f"BatchResult(custom_id={self.custom_id!r}, {outcome}, line_number={self.line_number})"
+
+
+class CancelledBatch(NamedTuple):
+    """What `cancel_and_collect` returns: the final batch and what its requests produced before it stopped."""
+
+    batch: Batch
+    results: list[BatchResult]
+    """Records of the output file: requests that ran (mostly successes)."""
+    errors: list[BatchResult]
+    """Records of the error file: requests that failed."""
+
+
+def parse_result_line(line: str | bytes, line_number: int, file_id: str) -> BatchResult:
+    """Decode one line of an output or error file.
+
+    Raises:
+        ResultsFormatError: the line is not a JSON batch output object; the error names the file and line.
+    """
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        raise ResultsFormatError(f"not valid JSON ({exc})", file_id=file_id, line_number=line_number) from None
+    problem = _record_problem(record)
+    if problem:
+        raise ResultsFormatError(problem, file_id=file_id, line_number=line_number)
+    return BatchResult(record, line_number)
+
+
+def _record_problem(record: object) -> str | None:  # noqa: PLR0911 - one flat checklist
+    if not isinstance(record, dict):
+        return f"expected a JSON object, got {type(record).__name__}"
+    if not isinstance(record.get("custom_id"), str):
+        return "missing or non-string 'custom_id'"
+    if record.get("id") is not None and not isinstance(record["id"], str):
+        return "'id' must be a string"
+    response, error = record.get("response"), record.get("error")
+    if response is None and error is None:
+        return "neither a 'response' nor an 'error'"
+    if response is not None:
+        if not isinstance(response, Mapping):
+            return "'response' must be an object or null"
+        code = response.get("status_code")
+        if not isinstance(code, int) or isinstance(code, bool):
+            return "'response.status_code' must be an integer"
+    if error is not None and not isinstance(error, Mapping):
+        return "'error' must be an object or null"
+    return None

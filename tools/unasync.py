@@ -1,0 +1,84 @@
+"""`python -m tools.unasync [--check]`: write `batches_ext/_async_client.py` from `batches_ext/_client.py`.
+
+The sync client is the one written by hand; its async twin is derived by the ordered rewrite rules below and
+formatted with ruff, so the two cannot drift (encode/httpcore's scripts/unasync.py does the same the other way).
+`--check` exits 1 when the committed twin differs from what the rules produce.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "batches_ext" / "_client.py"
+TARGET = ROOT / "batches_ext" / "_async_client.py"
+ASYNC_METHODS = "cancel|retrieve|wait|cancel_and_wait|cancel_and_collect|iter_results|_send"
+AWAITED_METHODS = "cancel|retrieve|wait|cancel_and_wait|cancel_and_collect|_send|_sleep"  # iter_results: async for
+
+RULES: list[tuple[str, str]] = [
+    (
+        r'^"""`BatchesClient`: the synchronous client\..*"""$',
+        '"""`AsyncBatchesClient`: the asynchronous client, GENERATED from `_client.py` by tools/unasync.py."""',
+    ),
+    (r"^import time$", "import asyncio\nimport time"),
+    (
+        r"from collections\.abc import Callable, Iterator",
+        "from collections.abc import AsyncIterator, Awaitable, Callable",
+    ),
+    (r"\bIterator\[", "AsyncIterator["),
+    (r"\bBatchesClient\b", "AsyncBatchesClient"),
+    (r"Cancel and inspect OpenAI batches\.", "Cancel and inspect OpenAI batches, with coroutines."),
+    (r"Callable\[\[float\], None\] = time\.sleep", "Callable[[float], Awaitable[None]] = asyncio.sleep"),
+    (r"default `time\.sleep`", "default `asyncio.sleep`"),
+    (r"httpx\.Client\b", "httpx.AsyncClient"),
+    (r"\bset_httpx_client\(", "set_async_httpx_client("),
+    (r"\bget_httpx_client\(\)\.close\(\)", "get_async_httpx_client().aclose()"),
+    (r"\bget_httpx_client\(", "get_async_httpx_client("),
+    (rf"^(    )def ({ASYNC_METHODS})\(", r"\1async def \2("),
+    (r"^(    )def close\(self\)", r"\1async def aclose(self)"),
+    (r"`close\(\)`", "`aclose()`"),
+    (r"^(    )def __enter__\(", r"\1async def __aenter__("),
+    (r"^(    )def __exit__\(", r"\1async def __aexit__("),
+    (r"\bself\.close\(\)", "await self.aclose()"),
+    (r"(?<![\w.])(self\._generated\.get_async_httpx_client\(\)\.aclose\(\))", r"await \1"),
+    (r"list\(self\.iter_results\(([^()]*)\)\)", r"[result async for result in self.iter_results(\1)]"),
+    (rf"(?<!def )\bself\.({AWAITED_METHODS})\(", r"await self.\1("),
+    (r"\bfor line in response\.iter_lines\(\)", "async for line in response.aiter_lines()"),
+    (r"\bhttp\.send\(", "await http.send("),
+    (r"\bresponse\.close\(\)", "await response.aclose()"),
+    (r"\bresponse\.read\(\)", "await response.aread()"),
+]
+
+
+def render() -> str:
+    """The async twin's text: the rules applied in order, then formatted like the rest of the code."""
+    text = SOURCE.read_text()
+    for pattern, replacement in RULES:
+        text = re.sub(pattern, replacement, text, flags=re.MULTILINE)
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(TARGET), "-"],
+        input=text, capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    return formatted.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.unasync", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if the async twin is stale; write nothing")
+    args = parser.parse_args(argv)
+    expected = render()
+    if args.check:
+        if TARGET.read_text() != expected:
+            print(f"{TARGET.relative_to(ROOT)} is stale: run python -m tools.unasync", file=sys.stderr)
+            return 1
+        return 0
+    TARGET.write_text(expected)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
