@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
@@ -13,7 +12,7 @@ from openai_batches_client.client import Client as GeneratedClient
 
 from batches_ext import errors
 from batches_ext._batch import Batch
-from batches_ext._core import ClientCore, stream_error
+from batches_ext._core import ClientCore, default_async_sleep, stream_error
 from batches_ext._results import BatchResult, CancelledBatch, parse_result_line
 from batches_ext._retry import is_transient
 from batches_ext._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_S, NOT_GIVEN, NotGiven, Settings, TimeoutTypes
@@ -51,7 +50,7 @@ class AsyncBatchesClient:
         timeout: TimeoutTypes = DEFAULT_TIMEOUT_S,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         settings = Settings(
@@ -65,7 +64,7 @@ class AsyncBatchesClient:
                 raise TypeError(f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}")
             self._generated.set_async_httpx_client(http_client)
         self._owns_http = http_client is None
-        self._sleep = sleep
+        self._sleep = sleep if sleep is not None else default_async_sleep
         self._clock = clock
 
     async def cancel(self, batch_id: str, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> Batch:

@@ -11,7 +11,6 @@ more code than these functions.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import math
 import random
@@ -75,6 +74,8 @@ def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
         return _finite(float(value))
     except ValueError:
         pass
+    import email.utils  # noqa: PLC0415 - rare path; the email package costs ~8 ms at import
+
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

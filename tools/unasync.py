@@ -24,7 +24,6 @@ RULES: list[tuple[str, str]] = [
         r'^"""`BatchesClient`: the synchronous client\..*"""$',
         '"""`AsyncBatchesClient`: the asynchronous client, GENERATED from `_client.py` by tools/unasync.py."""',
     ),
-    (r"^import time$", "import asyncio\nimport time"),
     (
         r"from collections\.abc import Callable, Iterator",
         "from collections.abc import AsyncIterator, Awaitable, Callable",
@@ -32,8 +31,9 @@ RULES: list[tuple[str, str]] = [
     (r"\bIterator\[", "AsyncIterator["),
     (r"\bBatchesClient\b", "AsyncBatchesClient"),
     (r"Cancel and inspect OpenAI batches\.", "Cancel and inspect OpenAI batches, with coroutines."),
-    (r"Callable\[\[float\], None\] = time\.sleep", "Callable[[float], Awaitable[None]] = asyncio.sleep"),
+    (r"Callable\[\[float\], None\] \| None = None", "Callable[[float], Awaitable[None]] | None = None"),
     (r"default `time\.sleep`", "default `asyncio.sleep`"),
+    (r"\bdefault_sleep\b", "default_async_sleep"),
     (r"httpx\.Client\b", "httpx.AsyncClient"),
     (r"\bset_httpx_client\(", "set_async_httpx_client("),
     (r"\bget_httpx_client\(\)\.close\(\)", "get_async_httpx_client().aclose()"),
