@@ -4,9 +4,10 @@ The contract is the openai SDK's (measured on 3.54.0, shared/ANCHORS.md): `x-sho
 connection errors, timeouts, 408, 409, 429 and 5xx. Wait `retry-after-ms`, then `retry-after` (seconds or an HTTP
 date) when 0 < hint <= 120 s; else back off `min(0.5 * 2**n, 8) * (1 - 0.25 * random())`.
 
-httpx-retries was considered: it retries at the transport layer (so a user's own `http_client` would lose it),
-knows neither `retry-after-ms` nor `x-should-retry`, and does not retry POST by default; wrapping it would cost
-more code than these functions.
+httpx-retries (0.6.0) was read and set aside: it retries inside the transport (a user's own `http_client` would
+lose it, and it sleeps with `time.sleep` itself, so waits can be neither injected nor logged per attempt), reads
+only `Retry-After` (not `retry-after-ms` nor `x-should-retry`), and leaves POST out of its retryable methods.
+Adapting it would cost more code than these functions.
 """
 
 from __future__ import annotations
