@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Self
+from typing import Self, Unpack
 
 import httpx
 from openai_batches_client.client import Client as GeneratedClient
@@ -16,7 +16,7 @@ from batches_ext._core import ClientCore, default_sleep, stream_error
 from batches_ext._results import BatchResult, CancelledBatch, parse_result_line
 from batches_ext._retry import is_transient
 from batches_ext._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_S, NOT_GIVEN, NotGiven, Settings, TimeoutTypes
-from batches_ext._waiting import DEFAULT_WAIT_TIMEOUT_S, Poller, poll_after_seconds
+from batches_ext._waiting import DEFAULT_WAIT_TIMEOUT_S, Poller, WaitOptions, poll_after_seconds
 
 __all__ = ["BatchesClient"]
 
@@ -128,18 +128,11 @@ class BatchesClient:
                     return poller.batch
             self._sleep(poller.next_delay(hint))
 
-    def cancel_and_wait(
-        self,
-        batch_id: str,
-        *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT_S,
-        poll_interval: float | None = None,
-        on_update: Callable[[Batch], object] | None = None,
-    ) -> Batch:
+    def cancel_and_wait(self, batch_id: str, **wait_options: Unpack[WaitOptions]) -> Batch:
         """Cancel a batch and wait until it is `cancelled` (or otherwise terminal); return the final batch.
 
         A batch that is already `cancelling` is waited for; one that already finished is returned as it is.
-        Arguments and errors are those of `wait`.
+        `wait_options` (`timeout`, `poll_interval`, `on_update`) and the errors are those of `wait`.
         """
         try:
             batch = self.cancel(batch_id)
@@ -151,7 +144,7 @@ class BatchesClient:
                 raise exc from None
         if batch.is_terminal:
             return batch
-        return self.wait(batch_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+        return self.wait(batch_id, **wait_options)
 
     def iter_results(self, batch_or_id: Batch | str, *, errors: bool = False) -> Iterator[BatchResult]:
         """Stream a batch's output file (or, with `errors=True`, its error file), one record per line.
@@ -179,19 +172,13 @@ class BatchesClient:
         finally:
             response.close()
 
-    def cancel_and_collect(
-        self,
-        batch_id: str,
-        *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT_S,
-        poll_interval: float | None = None,
-        on_update: Callable[[Batch], object] | None = None,
-    ) -> CancelledBatch:
+    def cancel_and_collect(self, batch_id: str, **wait_options: Unpack[WaitOptions]) -> CancelledBatch:
         """Stop a batch and return what it finished: `(batch, results, errors)`.
 
-        Cancels, waits until the batch is terminal (see `cancel_and_wait`), then reads its output and error files.
+        Cancels, waits until the batch is terminal (see `cancel_and_wait`, which takes the same `wait_options`),
+        then reads its output and error files.
         """
-        batch = self.cancel_and_wait(batch_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+        batch = self.cancel_and_wait(batch_id, **wait_options)
         return CancelledBatch(batch, list(self.iter_results(batch)), list(self.iter_results(batch, errors=True)))
 
     def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:

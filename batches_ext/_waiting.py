@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from typing import TypedDict
 
 from batches_ext._batch import Batch
 from batches_ext.errors import WaitTimeoutError
 
-__all__ = ["DEFAULT_WAIT_TIMEOUT_S", "Poller", "poll_after_seconds"]
+__all__ = ["DEFAULT_WAIT_TIMEOUT_S", "Poller", "WaitOptions", "poll_after_seconds"]
 
 logger = logging.getLogger("batches_ext")
 
@@ -24,6 +25,14 @@ FIRST_POLL_S = 1.0
 POLL_GROWTH = 1.5
 MAX_POLL_S = 10.0
 MAX_POLL_AFTER_S = 60.0  # a server hint beyond this is clamped: the deadline still has to be checked
+
+
+class WaitOptions(TypedDict, total=False):
+    """The keyword arguments `cancel_and_wait` and `cancel_and_collect` pass on to `wait`."""
+
+    timeout: float
+    poll_interval: float | None
+    on_update: Callable[[Batch], object] | None
 
 
 def poll_after_seconds(value: str | None) -> float | None:
