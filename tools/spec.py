@@ -25,7 +25,13 @@ OPENAPI_VERSION = "3.1.0"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Keys that only drive OpenAI's documentation site; they hold examples that fail their own schema (SOURCE.md).
 DROPPED_KEYS = frozenset({"x-oaiMeta"})
-# Top-level keys of the fragment, in the order they are written.
+# Keys of a path item that its operations inherit.
+PATH_ITEM_SHARED_KEYS = ("parameters", "servers")
+# Keys whose values are data (examples, defaults, enum members), never schemas: nothing inside them is rewritten.
+DATA_KEYS = frozenset({"example", "examples", "default", "enum", "const"})
+# Keys whose values map property names to schemas.
+NAMED_SCHEMA_KEYS = frozenset({"properties", "patternProperties"})
+# Top-level keys the fragment may have (rendering sorts them, like every other key, for stable diffs).
 TOP_LEVEL_ORDER = ("openapi", "info", "servers", "security", "tags", "paths", "components")
 
 
@@ -53,7 +59,7 @@ def build_fragment(
         SpecError: an operation is missing, a `$ref` dangles, or an override targets nothing.
     """
     doc = copy.deepcopy(document)
-    operations = _find_operations(doc)
+    operations = _find_operations(doc, operation_ids)
     missing = [op_id for op_id in operation_ids if op_id not in operations]
     if missing:
         raise SpecError(f"operation(s) not found in the upstream document: {', '.join(missing)}")
@@ -63,10 +69,14 @@ def build_fragment(
     paths: dict[str, dict[str, Any]] = {}
     for op_id in operation_ids:
         path, method = operations[op_id]
-        paths.setdefault(path, {})[method] = _strip(doc["paths"][path][method])
+        item = paths.setdefault(path, {})
+        item[method] = _strip(doc["paths"][path][method])
+        for shared in PATH_ITEM_SHARED_KEYS:  # they apply to every operation of the path, so they come along
+            if shared in doc["paths"][path]:
+                item[shared] = _strip(doc["paths"][path][shared])
     components = _ref_closure(doc, paths)
 
-    used_tags = {tag for item in paths.values() for op in item.values() for tag in op.get("tags", [])}
+    used_tags = {tag for op_id in operation_ids for tag in _operation(doc, operations, op_id).get("tags", [])}
     fragment: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {k: doc["info"][k] for k in ("title", "description", "version") if k in doc.get("info", {})},
@@ -76,29 +86,37 @@ def build_fragment(
         "paths": paths,
         "components": components,
     }
+    requirements = fragment["security"] + [
+        requirement for op_id in operation_ids for requirement in _operation(doc, operations, op_id).get("security", [])
+    ]
     fragment["components"]["securitySchemes"] = {
         name: scheme
         for name, scheme in doc.get("components", {}).get("securitySchemes", {}).items()
-        if any(name in requirement for requirement in fragment["security"])
+        if any(name in requirement for requirement in requirements)
     }
     return {key: fragment[key] for key in TOP_LEVEL_ORDER if fragment.get(key) not in (None, [], {})}
 
 
 def render_fragment(fragment: dict[str, Any], header: str) -> str:
     """Render the fragment as YAML with sorted keys and block-style multi-line strings."""
-    body = yaml.dump(fragment, Dumper=_BlockDumper, sort_keys=True, allow_unicode=True, width=120)
+    body = str(yaml.dump(fragment, Dumper=_BlockDumper, sort_keys=True, allow_unicode=True, width=120))
     comment = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
     return comment + body
 
 
 def summarize_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
-    """Describe operations, fields and enum values that `new` adds or removes compared with `old`."""
+    """Describe operations, schemas, fields and enum values that `new` adds or removes compared with `old`.
+
+    Fields are indexed with `$ref`s followed, so moving an inline object into a named component (as upstream did
+    with `Batch.request_counts`) changes nothing field-wise; the new component is reported as a schema.
+    """
     old_ops, new_ops = _operation_index(old or {}), _operation_index(new)
     old_fields, new_fields = _field_index(old or {}), _field_index(new)
-    lines = [f"+ operation {op}" for op in sorted(new_ops.keys() - old_ops.keys())]
-    lines += [f"- operation {op}" for op in sorted(old_ops.keys() - new_ops.keys())]
-    lines += [f"+ field {f}" for f in _outermost(new_fields.keys() - old_fields.keys())]
-    lines += [f"- field {f}" for f in _outermost(old_fields.keys() - new_fields.keys())]
+    added, removed = new_fields.keys() - old_fields.keys(), old_fields.keys() - new_fields.keys()
+    lines = [f"+ operation {op} ({new_ops[op]})" for op in sorted(new_ops.keys() - old_ops.keys())]
+    lines += [f"- operation {op} ({old_ops[op]})" for op in sorted(old_ops.keys() - new_ops.keys())]
+    lines += [f"+ {_kind(f)} {f}" for f in _outermost(added)]
+    lines += [f"- {_kind(f)} {f}" for f in _outermost(removed)]
     for field in sorted(old_fields.keys() & new_fields.keys()):
         before, after = old_fields[field], new_fields[field]
         lines += [f"+ enum {field}: {value}" for value in sorted(after - before)]
@@ -109,14 +127,25 @@ def summarize_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[s
 # --- extraction -------------------------------------------------------------------------------------------------
 
 
-def _find_operations(doc: dict[str, Any]) -> dict[str, tuple[str, str]]:
+def _find_operations(doc: dict[str, Any], wanted: list[str]) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     for path, item in doc.get("paths", {}).items():
         for method in HTTP_METHODS:
             op = item.get(method)
-            if isinstance(op, dict) and "operationId" in op:
-                found[op["operationId"]] = (path, method)
+            if not isinstance(op, dict) or "operationId" not in op:
+                continue
+            op_id = op["operationId"]
+            if op_id in found and op_id in wanted:
+                where = " and ".join(f"{m.upper()} {p}" for p, m in (found[op_id], (path, method)))
+                raise SpecError(f"operation {op_id!r} is ambiguous: the upstream document has it at {where}")
+            found[op_id] = (path, method)
     return found
+
+
+def _operation(doc: dict[str, Any], operations: dict[str, tuple[str, str]], op_id: str) -> dict[str, Any]:
+    path, method = operations[op_id]
+    operation: dict[str, Any] = doc["paths"][path][method]
+    return operation
 
 
 def _strip(node: Any) -> Any:
@@ -139,33 +168,62 @@ def _refs(node: Any) -> Iterator[str]:
             yield from _refs(value)
 
 
-_LOCAL_REF = re.compile(r"^#/components/([A-Za-z]+)/([^/]+)$")
+_LOCAL_REF = re.compile(r"^#/components/([^/]+)/([^/]+)(/.*)?$")
 
 
 def _ref_closure(doc: dict[str, Any], roots: Any) -> dict[str, dict[str, Any]]:
+    """Return every component that `roots` reference, directly or through other components, by kind and name.
+
+    A `$ref` may point into a component (`#/components/schemas/A/properties/b`): the whole component is taken, so
+    the pointer stays valid in the fragment.
+    """
     components: dict[str, dict[str, Any]] = {}
     pending = list(_refs(roots))
     while pending:
         ref = pending.pop()
         match = _LOCAL_REF.match(ref)
         if not match:
-            raise SpecError(f"unsupported $ref {ref!r}: only '#/components/<kind>/<name>' is followed")
-        kind, name = match.groups()
+            raise SpecError(f"unsupported $ref {ref!r}: only '#/components/<kind>/<name>[/...]' is followed")
+        kind, name, rest = _unescape(match[1]), _unescape(match[2]), match[3]
+        target = doc.get("components", {}).get(kind, {}).get(name)
+        if not isinstance(target, dict):
+            raise SpecError(f"dangling $ref {ref!r}: no such component in the upstream document")
+        if rest and _follow(target, [_unescape(p) for p in rest.strip("/").split("/")]) is None:
+            raise SpecError(f"dangling $ref {ref!r}: component {name!r} has no {rest!r}")
         if name in components.get(kind, {}):
             continue
-        target = doc.get("components", {}).get(kind, {}).get(name)
-        if target is None:
-            raise SpecError(f"dangling $ref {ref!r}: no such component in the upstream document")
         components.setdefault(kind, {})[name] = _strip(target)
         pending.extend(_refs(target))
     return components
 
 
+def _unescape(part: str) -> str:
+    """Decode one JSON-pointer segment (RFC 6901: `~1` is `/`, `~0` is `~`)."""
+    return part.replace("~1", "/").replace("~0", "~")
+
+
+def _follow(node: Any, parts: list[str]) -> Any:
+    """Follow the decoded pointer segments `parts` from `node`; None when they lead nowhere."""
+    for part in parts:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
 # --- 3.0 nullability --------------------------------------------------------------------------------------------
 
 
-def _upgrade_nullable(node: Any) -> Any:
-    """Rewrite OpenAPI 3.0 `nullable: true` as the 3.1 `anyOf [..., {type: 'null'}]`, in place."""
+def _upgrade_nullable(node: Any, *, named: bool = False) -> Any:
+    """Rewrite OpenAPI 3.0 `nullable: true` as the 3.1 `anyOf [..., {type: 'null'}]`, in place.
+
+    `nullable: false` (the 3.0 default, unknown to 3.1) is dropped. Examples, defaults and enum members are data,
+    not schemas, and are left alone even when they hold a `nullable` key; `named` says that `node`'s keys are
+    property names (a property may well be called `default`), not keywords.
+    """
     if isinstance(node, list):
         for i, value in enumerate(node):
             node[i] = _upgrade_nullable(value)
@@ -173,10 +231,12 @@ def _upgrade_nullable(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     for key, value in list(node.items()):
-        node[key] = _upgrade_nullable(value)
-    if node.get("nullable") is True:
+        if named or (key not in DATA_KEYS and not key.startswith("x-")):
+            node[key] = _upgrade_nullable(value, named=not named and key in NAMED_SCHEMA_KEYS)
+    nullable = None if named else node.get("nullable")
+    if isinstance(nullable, bool):
         del node["nullable"]
-        return _make_nullable(node)
+        return _make_nullable(node) if nullable else node
     return node
 
 
@@ -202,43 +262,63 @@ def _make_nullable(schema: dict[str, Any]) -> dict[str, Any]:
 # --- overrides --------------------------------------------------------------------------------------------------
 
 
+OVERRIDE_ACTIONS = ("nullable", "merge", "set")
+
+
 def _apply_overrides(
     doc: dict[str, Any], operations: dict[str, tuple[str, str]], overrides: list[dict[str, Any]]
 ) -> None:
+    if not isinstance(overrides, list):
+        raise SpecError("the override set must be a YAML list of entries")
     for number, entry in enumerate(overrides, start=1):
         if not isinstance(entry, dict) or not entry.get("why"):
             raise SpecError(f"override #{number} must be a mapping with a 'why'")
+        unknown = sorted(set(entry) - {"why", *OVERRIDE_ACTIONS})
+        if unknown or not any(action in entry for action in OVERRIDE_ACTIONS):
+            raise SpecError(
+                f"override #{number} must use one of {', '.join(OVERRIDE_ACTIONS)}"
+                + (f"; unknown key(s): {', '.join(unknown)}" if unknown else "")
+            )
         if "nullable" in entry:
-            for target in entry["nullable"]:
+            for target in _targets(entry["nullable"], number, "nullable"):
                 parent, key = _locate(doc, operations, target, number)
                 parent[key] = _make_nullable(parent[key])
         for action in ("merge", "set"):
             if action not in entry:
                 continue
             spec = entry[action]
-            for target in spec["at"]:
+            if not isinstance(spec, dict) or "value" not in spec:
+                raise SpecError(f"override #{number}: '{action}' needs 'at' (a list of targets) and 'value'")
+            for target in _targets(spec.get("at"), number, f"{action}.at"):
                 parent, key = _locate(doc, operations, target, number)
                 value = copy.deepcopy(spec["value"])
                 parent[key] = _deep_merge(parent[key], value) if action == "merge" else value
 
 
+def _targets(value: Any, number: int, where: str) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(t, str) and t for t in value):
+        raise SpecError(f"override #{number}: '{where}' must be a non-empty list of targets")
+    return value
+
+
 def _locate(doc: dict[str, Any], operations: dict[str, tuple[str, str]], target: str, number: int) -> tuple[Any, Any]:
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in target.split("/")]
+    """Return the container of `target` and the key (or index) of `target` in it."""
+    parts = [_unescape(p) for p in target.strip("/").split("/")]
     node: Any = doc
     if parts[0].startswith("op:"):
         op_id = parts.pop(0)[3:]
         if op_id not in operations:
             raise SpecError(f"override #{number} targets unknown operation {op_id!r}")
+        if not parts:
+            raise SpecError(f"override #{number} targets the whole operation {op_id!r}; name a part of it")
         path, method = operations[op_id]
         node = doc["paths"][path][method]
-    for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node.get(part) if isinstance(node, dict) else None
-        if node is None:
-            raise SpecError(f"override #{number} targets {target!r}, which the upstream document does not have")
-    last: Any = int(parts[-1]) if isinstance(node, list) else parts[-1]
-    if (isinstance(node, list) and last >= len(node)) or (isinstance(node, dict) and last not in node):
-        raise SpecError(f"override #{number} targets {target!r}, which the upstream document does not have")
-    return node, last
+    node, last = _follow(node, parts[:-1]), parts[-1]
+    if isinstance(node, dict) and last in node:
+        return node, last
+    if isinstance(node, list) and last.isdigit() and int(last) < len(node):
+        return node, int(last)
+    raise SpecError(f"override #{number} targets {target!r}, which the upstream document does not have")
 
 
 def _deep_merge(base: Any, extra: Any) -> Any:
@@ -278,24 +358,39 @@ def _operation_index(fragment: dict[str, Any]) -> dict[str, str]:
 
 
 def _field_index(fragment: dict[str, Any]) -> dict[str, frozenset[str]]:
-    """Map every field path (`Batch.usage.input_tokens`) to its enum values (empty when not an enum)."""
+    """Map every schema and field path (`Batch`, `Batch.usage.input_tokens`) to its enum values (often none)."""
+    schemas = fragment.get("components", {}).get("schemas", {})
     index: dict[str, frozenset[str]] = {}
-    for name, schema in fragment.get("components", {}).get("schemas", {}).items():
-        _walk_fields(schema, name, index)
+    for name, schema in schemas.items():
+        _walk_fields(schema, name, index, schemas, (f"#/components/schemas/{name}",))
     return index
 
 
-def _walk_fields(schema: Any, prefix: str, index: dict[str, frozenset[str]]) -> None:
+def _walk_fields(
+    schema: Any, prefix: str, index: dict[str, frozenset[str]], schemas: dict[str, Any], seen: tuple[str, ...]
+) -> None:
     if not isinstance(schema, dict):
+        return
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        match = _LOCAL_REF.match(ref)
+        if ref in seen or not match or match[1] != "schemas" or match[3]:  # a cycle, or nothing to index
+            index.setdefault(prefix, frozenset())
+            return
+        _walk_fields(schemas.get(_unescape(match[2])), prefix, index, schemas, (*seen, ref))
         return
     index[prefix] = index.get(prefix, frozenset()) | frozenset(str(v) for v in schema.get("enum", []))
     for key in ("anyOf", "oneOf", "allOf"):
         for member in schema.get(key, []):
-            _walk_fields(member, prefix, index)
+            _walk_fields(member, prefix, index, schemas, seen)
     for field, sub in schema.get("properties", {}).items():
-        _walk_fields(sub, f"{prefix}.{field}", index)
+        _walk_fields(sub, f"{prefix}.{field}", index, schemas, seen)
     if isinstance(schema.get("items"), dict):
-        _walk_fields(schema["items"], f"{prefix}[]", index)
+        _walk_fields(schema["items"], f"{prefix}[]", index, schemas, seen)
+
+
+def _kind(path: str) -> str:
+    return "field" if "." in path or "[]" in path else "schema"
 
 
 def _outermost(fields: set[str]) -> list[str]:
