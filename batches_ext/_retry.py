@@ -32,7 +32,7 @@ __all__ = [
     "should_retry_status",
 ]
 
-logger = logging.getLogger("batches_ext")
+logger = logging.getLogger(__package__)  # "batches_ext", or the vendored copy's name
 
 INITIAL_RETRY_DELAY_S = 0.5  # first backoff, doubling per retry (openai SDK)
 MAX_RETRY_DELAY_S = 8.0  # backoff ceiling (openai SDK)

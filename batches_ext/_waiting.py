@@ -18,7 +18,7 @@ from batches_ext.errors import WaitTimeoutError
 
 __all__ = ["DEFAULT_WAIT_TIMEOUT_S", "Poller", "WaitOptions", "poll_after_seconds"]
 
-logger = logging.getLogger("batches_ext")
+logger = logging.getLogger(__package__)  # "batches_ext", or the vendored copy's name
 
 DEFAULT_WAIT_TIMEOUT_S = 900.0  # the 10-minute cancelling window plus margin
 FIRST_POLL_S = 1.0
