@@ -1,0 +1,102 @@
+"""pytest fixtures for testing code that cancels OpenAI batches, against the offline fake (`batches_ext.testing`).
+
+Registered through the `pytest11` entry point, so installing batches-ext is enough:
+
+    def test_stop(fake_batch_api, batches_client):
+        fake_batch_api.add_batch("batch_1", status="in_progress")
+        assert batches_client.cancel("batch_1").status == "cancelling"
+
+pytest loads this module in every session of every project where batches-ext is installed, so it imports only
+pytest at load time; the fake and the clients are imported when a fixture is first used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from batches_ext import AsyncBatchesClient, BatchesClient
+    from batches_ext.testing import FakeBatchAPI, FakeClock, FakeServer
+
+__all__ = ["async_batches_client", "batches_client", "fake_batch_api", "fake_batch_server", "fake_clock"]
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """The fake's clock: `fake_clock.advance(seconds)` moves every fake batch through time."""
+    from batches_ext.testing import FakeClock  # noqa: PLC0415 - keep the plugin free to load
+
+    return FakeClock()
+
+
+@pytest.fixture
+def fake_batch_api(fake_clock: FakeClock) -> Iterator[FakeBatchAPI]:
+    """A fresh, empty `FakeBatchAPI` on `fake_clock`.
+
+    At teardown, faults injected but never used fail the test: the test expected requests that did not happen.
+    """
+    from batches_ext.testing import FakeBatchAPI  # noqa: PLC0415
+
+    api = FakeBatchAPI(clock=fake_clock)
+    yield api
+    unused = api.pending_faults
+    if unused:
+        kinds = ", ".join(fault.kind for fault in unused)
+        pytest.fail(
+            f"{len(unused)} injected fault(s) were never used ({kinds}); inject only what the test consumes, "
+            "or call fake_batch_api.clear_faults()",
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def batches_client(fake_batch_api: FakeBatchAPI, fake_clock: FakeClock) -> Iterator[BatchesClient]:
+    """A `BatchesClient` wired in-process to `fake_batch_api`; its sleeps advance `fake_clock` instantly."""
+    import httpx  # noqa: PLC0415
+
+    from batches_ext import BatchesClient  # noqa: PLC0415
+
+    http = httpx.Client(transport=fake_batch_api.transport())
+    client = BatchesClient(
+        fake_batch_api.api_key, base_url=fake_batch_api.base_url, http_client=http, sleep=fake_clock.advance,
+        clock=fake_clock,
+    )  # fmt: skip
+    with http:
+        yield client
+
+
+@pytest.fixture
+def async_batches_client(fake_batch_api: FakeBatchAPI, fake_clock: FakeClock) -> AsyncBatchesClient:
+    """An `AsyncBatchesClient` wired in-process to `fake_batch_api`; its sleeps advance `fake_clock` instantly.
+
+    A plain (sync) fixture, so it works under any async test runner (anyio, pytest-asyncio) or `asyncio.run`;
+    the in-process transport holds no sockets, so there is nothing to close on the event loop.
+    """
+    import httpx  # noqa: PLC0415
+
+    from batches_ext import AsyncBatchesClient  # noqa: PLC0415
+
+    async def sleep(seconds: float) -> None:
+        fake_clock.advance(seconds)
+
+    http = httpx.AsyncClient(transport=fake_batch_api.transport())
+    return AsyncBatchesClient(
+        fake_batch_api.api_key, base_url=fake_batch_api.base_url, http_client=http, sleep=sleep, clock=fake_clock
+    )
+
+
+@pytest.fixture
+def fake_batch_server(fake_batch_api: FakeBatchAPI) -> Iterator[FakeServer]:
+    """`fake_batch_api` served on a real loopback port (`fake_batch_server.base_url`), stopped at teardown.
+
+    At teardown, an exception raised inside the fake while serving fails the test.
+    """
+    from batches_ext.testing import FakeServer  # noqa: PLC0415
+
+    with FakeServer(fake_batch_api) as server:
+        yield server
+    if server.errors:
+        pytest.fail(f"the fake server failed while serving: {server.errors!r}", pytrace=False)

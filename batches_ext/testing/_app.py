@@ -1,0 +1,347 @@
+"""`FakeBatchAPI`: the in-memory Batch API; routes a request to its reply, checks the key, logs, injects faults.
+
+It speaks the wire format only (paths, headers, JSON bytes) and never imports the batches_ext client, so a test
+that passes against it says something about the client, not about shared code.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
+from urllib.parse import unquote
+
+from batches_ext.testing._faults import Fault, FaultQueue, fault_reply
+from batches_ext.testing._store import BatchStore, NotCancellableError
+from batches_ext.testing._wire import Reply, binary_reply, error_reply, json_reply, mask_key
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["DEFAULT_API_KEY", "DEFAULT_CANCEL_DELAY_S", "FakeBatchAPI", "RecordedRequest"]
+
+DEFAULT_API_KEY: Final = "sk-fake-key"  # not a secret: documented, and only ever accepted by this fake
+DEFAULT_CANCEL_DELAY_S: Final = 5.0  # short enough for a demo; the real API takes "up to 10 minutes" (seeds)
+_KEYS_URL: Final = "https://platform.openai.com/account/api-keys"
+# OpenAI's answers when the Authorization header is missing or not `Bearer <key>`, and when the key is wrong.
+_NO_KEY: Final = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth "
+    f"(i.e. Authorization: Bearer YOUR_KEY). You can obtain an API key from {_KEYS_URL}."
+)
+_WRONG_KEY: Final = "Incorrect API key provided: {masked}. You can find your API key at " + _KEYS_URL + "."
+
+
+class RecordedRequest(NamedTuple):
+    """A request the fake received: the method and the path as sent (percent-encoded, with any query)."""
+
+    method: str
+    path: str
+
+
+class FakeBatchAPI:
+    """An in-memory OpenAI Batch API with the real lifecycle, for tests and demos; no network, no real key.
+
+    Serve it in-process with `transport()` or over a socket with `FakeServer`. Routes, under `/v1`:
+    `POST /batches/{id}/cancel`, `GET /batches/{id}`, `GET /files/{id}/content`; anything else is a 404.
+
+    Args:
+        api_key: the only key accepted (as `Authorization: Bearer <key>`); never shown in replies or reprs.
+        cancel_delay: seconds, on `clock`, that a cancelled batch stays `cancelling` before it is `cancelled`.
+        clock: unix time in seconds; defaults to `time.time`. Pass a `FakeClock` to control time in tests.
+
+    Raises:
+        ValueError: `api_key` is empty, or `cancel_delay` is negative or not finite.
+        TypeError: `cancel_delay` is not a number.
+
+    """
+
+    base_url: ClassVar[str] = "http://batches-fake.invalid/v1"  # for clients on transport(); never resolvable
+
+    def __init__(
+        self,
+        *,
+        api_key: str = DEFAULT_API_KEY,
+        cancel_delay: float = DEFAULT_CANCEL_DELAY_S,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        if not isinstance(api_key, str) or not api_key:
+            raise ValueError("api_key must be a non-empty str")
+        if isinstance(cancel_delay, bool) or not isinstance(cancel_delay, int | float):
+            raise TypeError(f"cancel_delay must be a number of seconds, got {cancel_delay!r}")
+        if not math.isfinite(cancel_delay) or cancel_delay < 0:
+            raise ValueError(f"cancel_delay must be finite and not negative, got {cancel_delay!r}")
+        self._api_key = api_key
+        self._cancel_delay = float(cancel_delay)
+        self._clock: Callable[[], float] = clock if clock is not None else time.time
+        self._store = BatchStore(self._clock, self._cancel_delay)
+        self._faults = FaultQueue()
+        self._log_lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+
+    # --- configuration -------------------------------------------------------------------------------------------
+
+    @property
+    def api_key(self) -> str:
+        """The key clients must send (to wire a client to the fake; it is never echoed back)."""
+        return self._api_key
+
+    @property
+    def cancel_delay(self) -> float:
+        """Seconds a batch stays `cancelling`."""
+        return self._cancel_delay
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock the lifecycle runs on."""
+        return self._clock
+
+    # --- seeding and inspection ----------------------------------------------------------------------------------
+
+    def add_batch(
+        self,
+        batch_id: str | None = None,
+        *,
+        status: str = "in_progress",
+        total: int = 100,
+        completed: int = 0,
+        failed: int = 0,
+        progress_per_poll: int = 0,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Add a batch in any status, including ones the API may add later, and return its wire JSON.
+
+        Timestamps fit the status (created_at, in_progress_at, ..., expires_at = created_at + 24 h), ending now on
+        the clock. A `completed`, `cancelled` or `expired` batch gets its output and error files at once.
+
+        Args:
+            batch_id: the id; a random `batch_...` id when None.
+            status: any string; unknown statuses are kept verbatim and never change.
+            total: `request_counts.total`.
+            completed: `request_counts.completed` (requests request-1 ... request-N of the output file).
+            failed: `request_counts.failed` (the requests after those, in the error file).
+            progress_per_poll: when > 0, each API read moves the batch one step: validating → in_progress,
+                then `completed += progress_per_poll` until all requests are done, → finalizing → completed.
+            **fields: wire fields to set or override verbatim (`metadata`, `model`, `created_at`, `usage`,
+                `output_file_id`, fields the API does not have yet, ...).
+
+        Returns:
+            The batch object as the API would send it.
+
+        Raises:
+            ValueError: a bad count, an empty id or status, `id` in `fields`, or a batch with this id exists.
+
+        """
+        return self._store.add(
+            batch_id,
+            status=status,
+            total=total,
+            completed=completed,
+            failed=failed,
+            progress_per_poll=progress_per_poll,
+            fields=fields,
+        )
+
+    def get_batch(self, batch_id: str) -> dict[str, Any]:
+        """The batch's wire JSON now (time-driven transitions applied; progress_per_poll is not).
+
+        Raises:
+            KeyError: no batch has this id.
+
+        """
+        batch = self._store.get(batch_id)
+        if batch is None:
+            raise KeyError(f"no batch with id {batch_id!r}")
+        return batch
+
+    def remove_batch(self, batch_id: str) -> None:
+        """Forget a batch, as if it vanished: requests for it get a 404.
+
+        Raises:
+            KeyError: no batch has this id.
+
+        """
+        if not self._store.remove(batch_id):
+            raise KeyError(f"no batch with id {batch_id!r}")
+
+    def add_file(self, file_id: str, content: bytes) -> None:
+        """Store (or replace) a file that `GET /v1/files/{file_id}/content` returns.
+
+        Raises:
+            ValueError: `file_id` is empty.
+            TypeError: `content` is not bytes.
+
+        """
+        if not isinstance(file_id, str) or not file_id:
+            raise ValueError(f"file_id must be a non-empty str, got {file_id!r}")
+        if not isinstance(content, bytes | bytearray | memoryview):
+            raise TypeError(f"content must be bytes, got {type(content).__name__}")
+        self._store.add_file(file_id, bytes(content))
+
+    def get_file(self, file_id: str) -> bytes:
+        """A stored file's content.
+
+        Raises:
+            KeyError: no file has this id.
+
+        """
+        content = self._store.file(file_id)
+        if content is None:
+            raise KeyError(f"no file with id {file_id!r}")
+        return content
+
+    @property
+    def batches(self) -> dict[str, dict[str, Any]]:
+        """Every batch's wire JSON now, by id (a copy)."""
+        return self._store.snapshot()
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        """Every file's content, by id (a copy)."""
+        return self._store.files()
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, faulted ones included, in order (a copy)."""
+        with self._log_lock:
+            return list(self._requests)
+
+    def clear_requests(self) -> None:
+        """Empty the request log."""
+        with self._log_lock:
+            self._requests.clear()
+
+    # --- fault injection -----------------------------------------------------------------------------------------
+
+    def inject_errors(self, count: int, status: int = 500, headers: Mapping[str, str] | None = None) -> None:
+        """Answer the next `count` requests with `status` and an OpenAI error body, plus `headers`.
+
+        Example: `inject_errors(1, 429, {"retry-after-ms": "10"})`.
+
+        Raises:
+            ValueError: `count` is negative, `status` is not 400-599, or a header is not text.
+
+        """
+        self._faults.add_errors(count, status, headers)
+
+    def drop_connections(self, count: int) -> None:
+        """Drop the next `count` requests without an answer.
+
+        The transport raises `httpx.RemoteProtocolError`; the server closes the socket, so clients see the
+        same error.
+
+        Raises:
+            ValueError: `count` is negative.
+
+        """
+        self._faults.add_drops(count)
+
+    def slow_responses(self, count: int, seconds: float) -> None:
+        """Delay the next `count` answers by `seconds` each.
+
+        The server sleeps for real. The transport advances a `FakeClock` (or sleeps, with a real clock), and
+        raises `httpx.ReadTimeout` when the delay exceeds the request's read timeout, as a real socket would.
+
+        Raises:
+            ValueError: `count` or `seconds` is negative, or `seconds` is not finite.
+
+        """
+        self._faults.add_delays(count, seconds)
+
+    @property
+    def pending_faults(self) -> list[Fault]:
+        """Injected faults no request has used yet, in the order they will be used."""
+        return self._faults.pending()
+
+    def clear_faults(self) -> None:
+        """Forget every injected fault not used yet."""
+        self._faults.clear()
+
+    # --- serving -------------------------------------------------------------------------------------------------
+
+    def transport(self) -> httpx.MockTransport:
+        """An httpx transport that serves this fake in-process, for `httpx.Client` and `httpx.AsyncClient`."""
+        from batches_ext.testing._transport import FakeTransport  # noqa: PLC0415 - _transport imports this module
+
+        return FakeTransport(self)
+
+    def receive(self, method: str, path: str) -> Fault | None:
+        """Log a request and return the injected fault it suffers, if any (for transports and servers)."""
+        with self._log_lock:
+            self._requests.append(RecordedRequest(method, path))
+        return self._faults.take()
+
+    def respond(self, method: str, path: str, headers: Mapping[str, str], fault: Fault | None = None) -> Reply:
+        """The reply to a request that got through (after `receive`, and after any delay it suffered).
+
+        Args:
+            method: the HTTP method, as sent.
+            path: the raw path, percent-encoded, optionally with a query (ignored).
+            headers: the request headers, with lower-case names.
+            fault: the fault `receive` returned; an `error` fault becomes the reply.
+
+        """
+        if fault is not None and fault.kind == "error":
+            return fault_reply(fault)
+        denied = self._check_key(headers.get("authorization"))
+        if denied is not None:
+            return denied
+        return self._route(method, path)
+
+    def _check_key(self, authorization: str | None) -> Reply | None:
+        scheme, _, token = (authorization or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return error_reply(401, _NO_KEY)
+        # Constant-time, so the fake does not model a timing leak that real servers avoid.
+        if not hmac.compare_digest(token.encode("utf-8", "surrogatepass"), self._api_key.encode()):
+            return error_reply(401, _WRONG_KEY.format(masked=mask_key(token)), code="invalid_api_key")
+        return None
+
+    def _route(self, method: str, path: str) -> Reply:
+        raw = path.split("?", 1)[0]
+        # Split before decoding, so an id holding an encoded "/" (%2F) stays one segment.
+        parts = [unquote(part) for part in raw.split("/")]
+        match method, parts:
+            case "POST", ["", "v1", "batches", batch_id, "cancel"] if batch_id:
+                return self._cancel(batch_id)
+            case "GET", ["", "v1", "batches", batch_id] if batch_id:
+                return self._retrieve(batch_id)
+            case "GET", ["", "v1", "files", file_id, "content"] if file_id:
+                return self._download(file_id)
+        # OpenAI's own answer to a route it does not have.
+        return error_reply(404, f"Invalid URL ({method} {raw})")
+
+    def _cancel(self, batch_id: str) -> Reply:
+        try:
+            batch = self._store.cancel(batch_id)
+        except NotCancellableError as exc:
+            # shared/ANCHORS.md: "third-party fakes answer 400 'Cannot cancel a batch with status <status>.';
+            # the real status code is not documented in the seeds".
+            return error_reply(400, f"Cannot cancel a batch with status '{exc.status}'.")
+        return self._batch_reply(batch_id, batch)
+
+    def _retrieve(self, batch_id: str) -> Reply:
+        return self._batch_reply(batch_id, self._store.get(batch_id, poll=True))
+
+    @staticmethod
+    def _batch_reply(batch_id: str, batch: dict[str, Any] | None) -> Reply:
+        if batch is None:
+            return error_reply(404, f"No batch found with id '{batch_id}'.")
+        return json_reply(200, batch)
+
+    def _download(self, file_id: str) -> Reply:
+        content = self._store.file(file_id)
+        if content is None:
+            # OpenAI's wording for a missing file.
+            return error_reply(404, f"No such File object: {file_id}", param="id")
+        return binary_reply(content)
+
+    def __repr__(self) -> str:
+        batches, files = self._store.sizes()
+        return (
+            f"FakeBatchAPI(batches={batches}, files={files}, cancel_delay={self._cancel_delay!r}, "
+            f"requests={len(self._requests)})"
+        )

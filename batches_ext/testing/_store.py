@@ -1,0 +1,355 @@
+"""The fake's state: batches and files, and the lifecycle that moves a batch from status to status.
+
+Nothing runs in the background. Each time a batch is read, it is first brought up to date with the clock:
+a `cancelling` batch becomes `cancelled` once `cancel_delay` seconds have passed since the cancel, and a running
+batch whose `expires_at` passes while it is stored becomes `expired`. A batch added with `progress_per_poll`
+also advances one step per API read (validating → in_progress → counts grow → finalizing → completed), so a
+polling loop sees it move. Finished batches get their output and error files (see `_results.py`).
+
+Statuses this fake does not know are stored and returned verbatim; no transition touches them.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from batches_ext.testing import _results
+from batches_ext.testing._wire import dumps
+
+__all__ = ["CANCELLABLE", "DAY_S", "DEFAULT_MODEL", "STEP_S", "BatchStore", "NotCancellableError"]
+
+DAY_S: Final = 86_400  # completion_window "24h": a batch expires 24 hours after it was created
+STEP_S: Final = 60  # the gap between the seeded lifecycle timestamps of a batch added in a later status
+DEFAULT_MODEL: Final = "gpt-4o-mini-2024-07-18"
+# Seeds: "Cancels an in-progress batch"; the statuses in which a batch is still running.
+CANCELLABLE: Final = frozenset({"validating", "in_progress", "finalizing"})
+# The finished statuses that keep partial or full results (the seeds: cancelled batches keep partial results).
+_WITH_RESULTS: Final = frozenset({"completed", "cancelled", "expired"})
+# The timestamps a batch has set, in order, once it has reached each known status.
+_EVENTS: Final[dict[str, tuple[str, ...]]] = {
+    "validating": (),
+    "failed": ("failed_at",),
+    "in_progress": ("in_progress_at",),
+    "finalizing": ("in_progress_at", "finalizing_at"),
+    "completed": ("in_progress_at", "finalizing_at", "completed_at"),
+    "cancelling": ("in_progress_at", "cancelling_at"),
+    "cancelled": ("in_progress_at", "cancelling_at", "cancelled_at"),
+    "expired": ("in_progress_at", "expired_at"),
+}
+# What OpenAI reports when validation rejects a batch's input file.
+_VALIDATION_ERRORS: Final = {
+    "object": "list",
+    "data": [
+        {
+            "code": "invalid_json_line",
+            "message": "This line is not parseable as valid JSON.",
+            "param": None,
+            "line": 1,
+        }
+    ],
+}
+
+
+class NotCancellableError(Exception):
+    """The batch is in a status a cancel does not apply to."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"cannot cancel a batch with status {status!r}")
+        self.status = status
+
+
+@dataclass(slots=True)
+class _Record:
+    """One stored batch: its wire JSON plus what the lifecycle needs and the API does not show."""
+
+    data: dict[str, Any]
+    progress_per_poll: int = 0
+    cancel_started: float | None = None  # clock time of the cancel: the deadline keeps sub-second precision
+    expiry_armed: bool = False  # only an expiry that passes while stored fires (seeding with old timestamps is safe)
+    auto_usage: bool = True  # False when the caller set `usage` themselves
+    auto_files: bool = True  # False when the caller set `output_file_id` or `error_file_id` themselves
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _counts(data: Mapping[str, Any]) -> tuple[int, int, int] | None:
+    """(total, completed, failed), or None when the caller replaced `request_counts` with something else."""
+    counts = data.get("request_counts")
+    if not isinstance(counts, Mapping):
+        return None
+    values = tuple(counts.get(key) for key in ("total", "completed", "failed"))
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
+        return None
+    return values  # type: ignore[return-value]  # checked just above
+
+
+def _check_counts(total: object, completed: object, failed: object) -> None:
+    """Validate the request counts of a batch being added.
+
+    Raises:
+        ValueError: a count is not a non-negative int, or completed + failed exceeds total.
+
+    """
+    for name, value in (("total", total), ("completed", completed), ("failed", failed)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    if completed + failed > total:  # type: ignore[operator]  # ints, checked above
+        raise ValueError(f"completed + failed ({completed} + {failed}) exceeds total ({total})")
+
+
+class BatchStore:
+    """Thread-safe batches and files, with the lazy lifecycle described in the module docstring.
+
+    Args:
+        clock: unix time in seconds.
+        cancel_delay: seconds a batch stays `cancelling` before it is `cancelled`.
+
+    """
+
+    def __init__(self, clock: Callable[[], float], cancel_delay: float) -> None:
+        self._clock = clock
+        self._cancel_delay = cancel_delay
+        self._lock = threading.RLock()
+        self._batches: dict[str, _Record] = {}
+        self._files: dict[str, bytes] = {}
+
+    # --- batches -------------------------------------------------------------------------------------------------
+
+    def add(
+        self,
+        batch_id: str | None,
+        *,
+        status: str,
+        total: int,
+        completed: int,
+        failed: int,
+        progress_per_poll: int,
+        fields: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Store a new batch and return (a copy of) its wire JSON.
+
+        Raises:
+            ValueError: a bad argument, or a batch with this id already exists.
+
+        """
+        if batch_id is None:
+            batch_id = f"batch_{secrets.token_hex(16)}"
+        if not isinstance(batch_id, str) or not batch_id:
+            raise ValueError(f"batch_id must be a non-empty str, got {batch_id!r}")
+        if not isinstance(status, str) or not status:
+            raise ValueError(f"status must be a non-empty str, got {status!r}")
+        _check_counts(total, completed, failed)
+        if isinstance(progress_per_poll, bool) or not isinstance(progress_per_poll, int) or progress_per_poll < 0:
+            raise ValueError(f"progress_per_poll must be a non-negative int, got {progress_per_poll!r}")
+        if "id" in fields:
+            raise ValueError("pass the batch's id as batch_id, not as a field")
+        with self._lock:
+            if batch_id in self._batches:
+                raise ValueError(f"a batch with id {batch_id!r} already exists; remove_batch() it first")
+            now = self._clock()
+            data = _seed(batch_id, status, (total, completed, failed), now, fields)
+            try:
+                dumps(data)  # fail here, where the test can see why, not later inside a request
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"the batch's fields must be JSON-serializable: {exc}") from None
+            record = _Record(
+                data,
+                progress_per_poll=progress_per_poll,
+                auto_usage="usage" not in fields,
+                auto_files=not ({"output_file_id", "error_file_id"} & fields.keys()),
+            )
+            if status == "cancelling":
+                record.cancel_started = _number(data.get("cancelling_at"))
+            expires = _number(data.get("expires_at"))
+            record.expiry_armed = status in CANCELLABLE and expires is not None and expires > now
+            if status in _WITH_RESULTS:
+                self._attach_results(record)
+            self._batches[batch_id] = record
+            return copy.deepcopy(data)
+
+    def get(self, batch_id: str, *, poll: bool = False) -> dict[str, Any] | None:
+        """The batch's wire JSON brought up to date, or None if unknown; `poll` also applies progress_per_poll."""
+        with self._lock:
+            record = self._batches.get(batch_id)
+            if record is None:
+                return None
+            now = self._clock()
+            self._settle(record, now)
+            if poll:
+                self._progress(record, now)
+            return copy.deepcopy(record.data)
+
+    def cancel(self, batch_id: str) -> dict[str, Any] | None:
+        """Move a running batch to `cancelling`; return its wire JSON, or None if unknown.
+
+        Raises:
+            NotCancellableError: the batch is not validating, in progress or finalizing.
+
+        """
+        with self._lock:
+            record = self._batches.get(batch_id)
+            if record is None:
+                return None
+            now = self._clock()
+            self._settle(record, now)
+            status = record.data.get("status")
+            if status not in CANCELLABLE:
+                raise NotCancellableError(str(status))
+            record.data["status"] = "cancelling"
+            record.data["cancelling_at"] = int(now)
+            record.cancel_started = now
+            return copy.deepcopy(record.data)
+
+    def remove(self, batch_id: str) -> bool:
+        """Forget a batch (its files stay); False if there was none."""
+        with self._lock:
+            return self._batches.pop(batch_id, None) is not None
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """Every batch's wire JSON, brought up to date with the clock."""
+        with self._lock:
+            return {batch_id: data for batch_id in list(self._batches) if (data := self.get(batch_id)) is not None}
+
+    def sizes(self) -> tuple[int, int]:
+        """How many batches and files are stored."""
+        with self._lock:
+            return len(self._batches), len(self._files)
+
+    # --- files ---------------------------------------------------------------------------------------------------
+
+    def add_file(self, file_id: str, content: bytes) -> None:
+        """Store (or replace) a file's content."""
+        with self._lock:
+            self._files[file_id] = content
+
+    def file(self, file_id: str) -> bytes | None:
+        """A file's content, or None if unknown."""
+        with self._lock:
+            return self._files.get(file_id)
+
+    def files(self) -> dict[str, bytes]:
+        """Every file's content, by id."""
+        with self._lock:
+            return dict(self._files)
+
+    # --- lifecycle -----------------------------------------------------------------------------------------------
+
+    def _settle(self, record: _Record, now: float) -> None:
+        """Apply the transitions that time alone causes."""
+        data = record.data
+        status = data.get("status")
+        if status == "cancelling" and record.cancel_started is not None:
+            done_at = record.cancel_started + self._cancel_delay
+            if now >= done_at:
+                self._finish(record, "cancelled", "cancelled_at", done_at)
+        elif status in CANCELLABLE and record.expiry_armed:
+            expires = _number(data.get("expires_at"))
+            if expires is not None and now >= expires:
+                self._finish(record, "expired", "expired_at", expires)
+
+    def _progress(self, record: _Record, now: float) -> None:
+        """One step of a batch that moves on each poll."""
+        if not record.progress_per_poll:
+            return
+        data = record.data
+        status = data.get("status")
+        if status == "validating":
+            data["status"] = "in_progress"
+            data["in_progress_at"] = int(now)
+        elif status == "in_progress":
+            counts = _counts(data)
+            if counts is None:
+                return
+            total, completed, failed = counts
+            completed = min(total - failed, completed + record.progress_per_poll)
+            data["request_counts"] = {"total": total, "completed": completed, "failed": failed}
+            if record.auto_usage:
+                data["usage"] = _results.batch_usage(completed)
+            if completed + failed >= total:
+                data["status"] = "finalizing"
+                data["finalizing_at"] = int(now)
+        elif status == "finalizing":
+            self._finish(record, "completed", "completed_at", now)
+
+    def _finish(self, record: _Record, status: str, stamp: str, at: float) -> None:
+        record.data["status"] = status
+        record.data[stamp] = int(at)
+        self._attach_results(record)
+
+    def _attach_results(self, record: _Record) -> None:
+        """Write the output file (if any request completed) and the error file (if any failed)."""
+        counts = _counts(record.data)
+        if not record.auto_files or counts is None:
+            return
+        data = record.data
+        _, completed, failed = counts
+        batch_id = data["id"]
+        model = data.get("model")
+        started = _number(data.get("in_progress_at")) or _number(data.get("created_at")) or self._clock()
+        if completed:
+            output_id = _results.file_id(batch_id, "output")
+            model_name = model if isinstance(model, str) and model else DEFAULT_MODEL
+            self._files[output_id] = _results.output_file(
+                batch_id, count=completed, model=model_name, created=int(started)
+            )
+            data["output_file_id"] = output_id
+        if failed:
+            error_id = _results.file_id(batch_id, "error")
+            self._files[error_id] = _results.error_file(batch_id, first=completed + 1, count=failed)
+            data["error_file_id"] = error_id
+
+
+def _seed(
+    batch_id: str, status: str, counts: tuple[int, int, int], now: float, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The wire JSON of a batch added in `status`, with timestamps that tell a consistent story.
+
+    Timestamps end at `now`, `STEP_S` apart, unless the caller gives `created_at`: then they run on from it.
+    An expired batch is dated so that it expired 24 hours after it was created.
+    """
+    events = _EVENTS.get(status, ())
+    given = _number(fields.get("created_at"))
+    if status == "expired":
+        created = int(given) if given is not None else int(now) - DAY_S - STEP_S
+        stamps = {"in_progress_at": created + STEP_S, "expired_at": created + DAY_S}
+    else:
+        created = int(given) if given is not None else int(now) - len(events) * STEP_S
+        stamps = {event: created + (i + 1) * STEP_S for i, event in enumerate(events)}
+    total, completed, failed = counts
+    data: dict[str, Any] = {  # the field order of OpenAI's own example (seeds/002)
+        "id": batch_id,
+        "object": "batch",
+        "endpoint": "/v1/chat/completions",
+        "model": DEFAULT_MODEL,
+        "errors": copy.deepcopy(_VALIDATION_ERRORS) if status == "failed" else None,
+        "input_file_id": _results.file_id(batch_id, "input"),
+        "completion_window": "24h",
+        "status": status,
+        "output_file_id": None,
+        "error_file_id": None,
+        "created_at": created,
+        "in_progress_at": None,
+        "expires_at": created + DAY_S,
+        "finalizing_at": None,
+        "completed_at": None,
+        "failed_at": None,
+        "expired_at": None,
+        "cancelling_at": None,
+        "cancelled_at": None,
+        "request_counts": {"total": total, "completed": completed, "failed": failed},
+        "usage": _results.batch_usage(completed),
+        "metadata": None,
+    }
+    data.update(stamps)
+    data.update(copy.deepcopy(dict(fields)))
+    return data

@@ -1,0 +1,87 @@
+"""What the fake puts on the wire: replies, OpenAI-style error bodies, request ids and masked keys."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+__all__ = [
+    "JSON_TYPE",
+    "OCTET_TYPE",
+    "Reply",
+    "binary_reply",
+    "dumps",
+    "error_body",
+    "error_reply",
+    "json_reply",
+    "mask_key",
+    "new_request_id",
+]
+
+JSON_TYPE: Final = "application/json"
+OCTET_TYPE: Final = "application/octet-stream"
+# The API's version header; clients ignore it, but a faithful fake sends what the real one does.
+_STATIC_HEADERS: Final = {"openai-version": "2020-10-01"}
+_MASK: Final = "***"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One HTTP answer, independent of how it is delivered (in-process transport or real socket)."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def new_request_id() -> str:
+    """A fresh id in OpenAI's `req_` + 32 hex digits form, unique per response."""
+    return f"req_{secrets.token_hex(16)}"
+
+
+def dumps(payload: object) -> bytes:
+    """Compact JSON, as the API sends it."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def json_reply(status: int, payload: object, headers: Mapping[str, str] | None = None) -> Reply:
+    """A JSON reply with a new `x-request-id`; `headers` are added last, so they may override."""
+    base = {"content-type": JSON_TYPE, "x-request-id": new_request_id(), **_STATIC_HEADERS}
+    return Reply(status, dumps(payload), {**base, **(headers or {})})
+
+
+def binary_reply(content: bytes) -> Reply:
+    """A 200 carrying a file's bytes, as `GET /files/{id}/content` answers."""
+    return Reply(200, content, {"content-type": OCTET_TYPE, "x-request-id": new_request_id(), **_STATIC_HEADERS})
+
+
+def error_body(message: str, type_: str, param: str | None = None, code: str | None = None) -> dict[str, Any]:
+    """OpenAI's error envelope: `{"error": {"message", "type", "param", "code"}}`, all four keys always present."""
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+def error_reply(
+    status: int,
+    message: str,
+    type_: str = "invalid_request_error",
+    *,
+    param: str | None = None,
+    code: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Reply:
+    """A JSON error reply in OpenAI's envelope."""
+    return json_reply(status, error_body(message, type_, param, code), headers)
+
+
+def mask_key(key: str) -> str:
+    """Mask a key the way OpenAI's 401 message does (`sk-ab***xyz`), showing at most half of it.
+
+    OpenAI shows a prefix and a suffix; a short key would be almost fully revealed by a fixed 5 + 3 characters, so
+    each side is capped at a quarter of the key's length.
+    """
+    shown = len(key) // 4
+    head, tail = min(5, shown), min(3, shown)
+    return f"{key[:head]}{_MASK}{key[len(key) - tail :] if tail else ''}"

@@ -1,0 +1,118 @@
+"""The pytest plugin (`batches_ext.pytest_plugin`, entry point `pytest11`): what a user's test file gets."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+THREE_LINE_TEST = """
+def test_stop(fake_batch_api, batches_client):
+    fake_batch_api.add_batch("batch_1", status="in_progress")
+    assert batches_client.cancel("batch_1").status == "cancelling"
+"""
+
+
+def test_the_plugin_is_registered_by_its_entry_point(request: pytest.FixtureRequest) -> None:
+    plugin = request.config.pluginmanager.get_plugin("batches_ext")
+    assert plugin is not None
+    assert plugin.__name__ == "batches_ext.pytest_plugin"
+
+
+@pytest.mark.slow
+def test_the_three_line_user_test_passes_in_a_fresh_interpreter(pytester: pytest.Pytester) -> None:
+    # A subprocess, so nothing of this session leaks in: installing batches-ext is all the user does.
+    pytester.makepyfile(test_user=THREE_LINE_TEST)
+    result = pytester.runpytest_subprocess("-W", "error", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_time_moves_only_when_the_test_says(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_user="""
+        def test_wait(fake_batch_api, fake_clock, batches_client):
+            fake_batch_api.add_batch("batch_1", status="in_progress", completed=3, failed=1)
+            start = fake_clock()
+            batch = batches_client.cancel_and_wait("batch_1", timeout=600)  # polls sleep on the fake clock
+            assert batch.status == "cancelled"
+            assert 5 <= fake_clock() - start < 600
+            assert batch.output_file_id in fake_batch_api.files
+        """
+    )
+    pytester.runpytest("-W", "error", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_async_client_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_user="""
+        import asyncio
+
+        def test_async(fake_batch_api, async_batches_client):
+            fake_batch_api.add_batch("batch_1")
+            batch = asyncio.run(async_batches_client.cancel("batch_1"))
+            assert batch.status == "cancelling"
+        """
+    )
+    pytester.runpytest("-W", "error", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_server_fixture_shares_the_fake(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_user="""
+        import httpx
+
+        def test_server(fake_batch_api, fake_batch_server):
+            assert fake_batch_server.api is fake_batch_api
+            fake_batch_api.add_batch("batch_1")
+            headers = {"authorization": f"Bearer {fake_batch_api.api_key}"}
+            response = httpx.get(fake_batch_server.base_url + "/batches/batch_1", headers=headers)
+            assert response.json()["status"] == "in_progress"
+        """
+    )
+    pytester.runpytest("-W", "error", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_unused_faults_fail_at_teardown(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_user="""
+        def test_forgets(fake_batch_api, batches_client):
+            fake_batch_api.add_batch("batch_1")
+            fake_batch_api.inject_errors(1, 500)
+            fake_batch_api.drop_connections(1)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*2 injected fault(s) were never used (error, drop)*"])
+
+
+def test_a_fake_failure_fails_at_teardown(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_user="""
+        import httpx
+
+        def test_breaks(fake_batch_api, fake_batch_server, monkeypatch):
+            def broken(*args):
+                raise RuntimeError("fake bug")
+
+            monkeypatch.setattr(fake_batch_api, "respond", broken)
+            assert httpx.get(fake_batch_server.base_url + "/batches/x").status_code == 500
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*the fake server failed while serving*fake bug*"])
+
+
+def test_each_test_gets_a_fresh_fake(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_user="""
+        import pytest
+
+        @pytest.mark.parametrize("run", [1, 2])
+        def test_fresh(fake_batch_api, run):
+            assert fake_batch_api.batches == {}
+            fake_batch_api.add_batch("batch_1")
+        """
+    )
+    pytester.runpytest("-W", "error", "-p", "no:cacheprovider").assert_outcomes(passed=2)
