@@ -1,0 +1,464 @@
+"""`batches-ext`: cancel, inspect and wait for OpenAI batches, and read their results, from the shell.
+
+Results go to stdout, progress and errors to stderr. Exit status: 0 ok, 1 API error, 2 usage error (bad
+arguments, a bad batch id, no API key), 3 a wait timed out, 130 interrupted (Ctrl-C). Errors print one line,
+never a traceback, and never the API key.
+
+Only the standard library is imported at module level: the client is imported by the command that needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final, TextIO
+
+if TYPE_CHECKING:
+    from batches_ext._batch import Batch
+    from batches_ext._cli_progress import Progress
+    from batches_ext._client import BatchesClient
+    from batches_ext._waiting import WaitOptions
+
+__all__ = [
+    "EXIT_API_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_TIMEOUT",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
+
+PROG: Final = "batches-ext"
+EXIT_OK: Final = 0
+EXIT_API_ERROR: Final = 1
+EXIT_USAGE: Final = 2  # what argparse itself exits with
+EXIT_TIMEOUT: Final = 3
+EXIT_INTERRUPTED: Final = 130  # 128 + SIGINT, what a shell reports for a command killed by Ctrl-C
+REDACTED: Final = "[redacted]"
+# A "key" shorter than this is not scrubbed from output: replacing every "ab" would garble it, and no real key
+# is that short (the client accepts any non-empty key, to allow for proxies and fakes).
+MIN_SCRUBBED_KEY_LEN: Final = 6
+
+_ENVIRONMENT = """\
+environment:
+  OPENAI_API_KEY     the API key (prefer it to --api-key, which other users can see in `ps`)
+  OPENAI_BASE_URL    the API's base URL (default: https://api.openai.com/v1)
+  OPENAI_ORG_ID      sent as OpenAI-Organization
+  OPENAI_PROJECT_ID  sent as OpenAI-Project
+
+exit status: 0 ok, 1 API error, 2 usage error, 3 wait timed out, 130 interrupted"""
+
+Handler = Callable[["_Session"], int]
+
+
+# --- the command line ------------------------------------------------------------------------------------------
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 0 for any free one."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0-65535, got {value}")
+    return value
+
+
+def _batch_id(text: str) -> str:
+    """An argparse type: an id the client will send (the client's own check, so the rules cannot drift)."""
+    from batches_ext._ids import check_id  # noqa: PLC0415 - only once there is an id to check
+
+    try:
+        return check_id(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _client_options(*, suppress: bool) -> argparse.ArgumentParser:
+    """The options every API command takes.
+
+    With `suppress`, an option not given sets nothing, so the copy on a subcommand does not overwrite the same
+    option given before the command name (`batches-ext --json retrieve X`).
+    """
+    default = argparse.SUPPRESS if suppress else None
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("client options")
+    # The help never shows a default: the default comes from the environment and would print the key.
+    group.add_argument("--api-key", metavar="KEY", default=default, help="API key (default: $OPENAI_API_KEY)")
+    group.add_argument("--base-url", metavar="URL", default=default, help="API base URL (default: $OPENAI_BASE_URL)")
+    group.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="print the batch as the API's JSON instead of a table",
+    )
+    return parent
+
+
+def _wait_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout", metavar="S", type=_seconds, help="give up waiting after S seconds (default: 900), exit status 3"
+    )
+    parser.add_argument(
+        "--poll-interval", metavar="S", type=_seconds, help="poll every S seconds (default: 1 s, growing to 10 s)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `batches-ext` argument parser (every command, its options and its `--help`)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Cancel OpenAI batches, wait for them to stop, and read their partial results.",
+        epilog=f"example:\n  {PROG} cancel batch_abc123 --wait\n\n{_ENVIRONMENT}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[_client_options(suppress=False)],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    client_options = _client_options(suppress=True)
+
+    def command(
+        name: str, handler: Handler, summary: str, example: str, *, client: bool = True
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=f"example:\n  {example}" + (f"\n\n{_ENVIRONMENT}" if client else ""),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[client_options] if client else [],
+        )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    cancel = command(
+        "cancel",
+        _cancel,
+        "Cancel a batch; with --wait, wait until it is cancelled (or otherwise finished).",
+        f"{PROG} cancel batch_abc123 --wait --timeout 600",
+    )
+    cancel.add_argument("batch_id", metavar="BATCH_ID", type=_batch_id, help="the batch to cancel")
+    cancel.add_argument("--wait", action="store_true", help="wait until the batch stops, showing progress on stderr")
+    _wait_options(cancel)
+
+    retrieve = command("retrieve", _retrieve, "Show a batch.", f"{PROG} retrieve batch_abc123 --json")
+    retrieve.add_argument("batch_id", metavar="BATCH_ID", type=_batch_id, help="the batch to show")
+
+    wait = command(
+        "wait",
+        _wait,
+        "Wait until a batch is finished (completed, failed, expired or cancelled), showing progress on stderr.",
+        f"{PROG} wait batch_abc123 --timeout 600",
+    )
+    wait.add_argument("batch_id", metavar="BATCH_ID", type=_batch_id, help="the batch to wait for")
+    _wait_options(wait)
+
+    results = command(
+        "results",
+        _results,
+        "Print a batch's results (its output file, or with --errors its error file) as JSON lines, as stored.",
+        f"{PROG} results batch_abc123 --errors | head -n 5",
+    )
+    results.add_argument("batch_id", metavar="BATCH_ID", type=_batch_id, help="the batch whose results to print")
+    results.add_argument("--errors", action="store_true", help="print the error file instead of the output file")
+
+    serve = command(
+        "serve-fake",
+        _serve_fake,
+        "Run the offline fake Batch API on loopback until Ctrl-C, with a few demo batches to try commands on.",
+        f"{PROG} serve-fake --port 8089   # then, in another shell, use the URL and key it prints",
+        client=False,
+    )
+    serve.add_argument("--port", type=_port, default=0, help="port to listen on; 0 picks a free one (default: 0)")
+    serve.add_argument(
+        "--api-key", metavar="KEY", help="the key the fake accepts (default: the fake's documented key, sk-fake-key)"
+    )
+    serve.add_argument(
+        "--cancel-delay", metavar="S", type=float, default=5.0, help="seconds a batch stays cancelling (default: 5)"
+    )
+
+    command(
+        "demo",
+        _demo,
+        "Cancel a running batch on an embedded fake API and show its partial results (no key, no network).",
+        f"{PROG} demo",
+        client=False,
+    )
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - only for --version
+
+    try:
+        return version("batches-ext")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `batches-ext` command line (the console script's entry point).
+
+    Args:
+        argv: the arguments after the program name; `sys.argv[1:]` when None.
+
+    Returns:
+        The exit status: 0 ok, 1 API error, 2 usage error, 3 wait timed out, 130 interrupted.
+
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help (0) and on usage errors (2); callers get a status
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    session = _Session(args, sys.stdout, sys.stderr)
+    return session.run()
+
+
+# --- running a command -----------------------------------------------------------------------------------------
+
+
+class _Session:
+    """One command's run: its arguments, streams, progress, and the mapping of failures to exit statuses."""
+
+    def __init__(self, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+        self.args = args
+        self.out = out
+        self.err = err
+        self.progress: Progress | None = None
+        # Scrub the key from whatever this run prints (the library already scrubs what the server echoes;
+        # this also covers text the CLI composes itself).
+        key = getattr(args, "api_key", None) or os.environ.get("OPENAI_API_KEY") or ""
+        self._secret = key if len(key) >= MIN_SCRUBBED_KEY_LEN else ""
+
+    def run(self) -> int:
+        """Run the command; map every expected failure to a one-line message and an exit status."""
+        handler: Handler = self.args.handler
+        try:
+            return self._guarded(handler)
+        except KeyboardInterrupt:
+            self.end_progress()
+            last = self.progress.last if self.progress is not None else None
+            if last is not None:
+                from batches_ext._cli_format import status_line  # noqa: PLC0415
+
+                self.say(f"interrupted; last known status: {status_line(last)}")
+            else:
+                self.say("interrupted")
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly. Point stdout at /dev/null so the interpreter's
+            # final flush does not fail on the closed pipe again and print a warning.
+            self._silence_stdout()
+            return EXIT_OK
+
+    def _guarded(self, handler: Handler) -> int:
+        from batches_ext import errors  # noqa: PLC0415 - lazily, like the rest of the library
+
+        try:
+            return handler(self)
+        except errors.ConfigurationError as exc:
+            self.end_progress()
+            self.say(f"error: {exc}")
+            return EXIT_USAGE
+        except errors.WaitTimeoutError as exc:
+            self.end_progress()
+            self.say(f"error: {exc}")
+            if exc.batch is not None:
+                from batches_ext._cli_format import status_line  # noqa: PLC0415
+
+                self.say(f"last known status: {status_line(exc.batch)}")
+                self.show(exc.batch)  # so that `--json` callers still get the last state on stdout
+            return EXIT_TIMEOUT
+        except errors.BatchesError as exc:  # API errors, and results files that are not JSONL records
+            self.end_progress()
+            self.say(f"error: {exc}")
+            return EXIT_API_ERROR
+
+    # --- output helpers ------------------------------------------------------------------------------------------
+
+    def scrub(self, text: str) -> str:
+        """`text` without the API key."""
+        return text.replace(self._secret, REDACTED) if self._secret else text
+
+    def say(self, text: str) -> None:
+        """A line on stderr: errors, notes, the last known status."""
+        self.err.write(self.scrub(text) + "\n")
+        self.err.flush()
+
+    def show(self, batch: Batch) -> None:
+        """The batch on stdout: the wire JSON with `--json`, else the table."""
+        if self.args.json:
+            # The object exactly as the API sent it; not scrubbed, so it stays the wire JSON.
+            self.out.write(json.dumps(batch.to_dict(), indent=2) + "\n")
+        else:
+            from batches_ext._cli_format import batch_table  # noqa: PLC0415
+
+            self.out.write(self.scrub(batch_table(batch, datetime.now(UTC))) + "\n")
+        self.out.flush()
+
+    def start_progress(self) -> Progress:
+        """The progress display of a wait (a live line when stderr is a terminal)."""
+        from batches_ext._cli_progress import Progress  # noqa: PLC0415
+
+        self.progress = Progress(self.err)
+        return self.progress
+
+    def end_progress(self) -> None:
+        """Finish the live line, if any, before anything else is printed."""
+        if self.progress is not None:
+            self.progress.finish()
+
+    def client(self) -> BatchesClient:
+        """A client from the options and the environment; sleeps go through the progress display, if any.
+
+        Raises:
+            errors.ConfigurationError: no API key, or a bad base URL.
+
+        """
+        from batches_ext._client import BatchesClient  # noqa: PLC0415
+        from batches_ext.errors import ConfigurationError  # noqa: PLC0415
+
+        if not (self.args.api_key or os.environ.get("OPENAI_API_KEY")):
+            # The client's own message speaks Python (`api_key=...`); this one speaks shell.
+            raise ConfigurationError("no API key: set OPENAI_API_KEY or pass --api-key")
+        key = self.args.api_key or None  # `--api-key ""` means "not given", as an empty variable does
+        if self.progress is not None:
+            return BatchesClient(key, base_url=self.args.base_url, sleep=self.progress.sleep)
+        return BatchesClient(key, base_url=self.args.base_url)
+
+    def wait_options(self, progress: Progress) -> WaitOptions:
+        """Report to `progress`; `--timeout` and `--poll-interval` as given, else the client's defaults."""
+        options: WaitOptions = {"on_update": progress.update}
+        if self.args.timeout is not None:
+            options["timeout"] = self.args.timeout
+        if self.args.poll_interval is not None:
+            options["poll_interval"] = self.args.poll_interval
+        return options
+
+    def _silence_stdout(self) -> None:
+        if self.out is not sys.stdout:
+            return
+        try:
+            target = sys.stdout.fileno()
+        except (OSError, ValueError):
+            return  # stdout has no file descriptor to redirect: nothing will flush to it either
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, target)
+        finally:
+            os.close(devnull)
+
+
+# --- the commands ------------------------------------------------------------------------------------------------
+
+
+def _cancel(session: _Session) -> int:
+    args = session.args
+    if not args.wait:
+        if args.timeout is not None or args.poll_interval is not None:
+            session.say(f"{PROG} cancel: error: --timeout and --poll-interval need --wait")
+            return EXIT_USAGE
+        with session.client() as client:
+            session.show(client.cancel(args.batch_id))
+        return EXIT_OK
+    progress = session.start_progress()
+    with session.client() as client:
+        progress.restart()
+        batch = client.cancel_and_wait(args.batch_id, **session.wait_options(progress))
+    session.end_progress()
+    session.show(batch)
+    return EXIT_OK
+
+
+def _retrieve(session: _Session) -> int:
+    with session.client() as client:
+        session.show(client.retrieve(session.args.batch_id))
+    return EXIT_OK
+
+
+def _wait(session: _Session) -> int:
+    progress = session.start_progress()
+    with session.client() as client:
+        progress.restart()
+        batch = client.wait(session.args.batch_id, **session.wait_options(progress))
+    session.end_progress()
+    session.show(batch)
+    return EXIT_OK
+
+
+def _results(session: _Session) -> int:
+    args = session.args
+    with session.client() as client:
+        batch = client.retrieve(args.batch_id)
+        file_id = batch.error_file_id if args.errors else batch.output_file_id
+        if file_id is None:
+            kind = "error" if args.errors else "output"
+            session.say(f"note: batch {batch.id} ({batch.status}) has no {kind} file yet; nothing to print")
+            return EXIT_OK
+        out = session.out
+        for result in client.iter_results(batch, errors=args.errors):
+            # One record per line, as in the file; the stream's buffer is flushed as it fills, so memory
+            # stays bounded and `| head` sees lines before the download ends.
+            out.write(json.dumps(result.to_dict()) + "\n")
+        out.flush()
+    return EXIT_OK
+
+
+def _serve_fake(session: _Session) -> int:
+    import io  # noqa: PLC0415
+
+    from batches_ext.testing import DEFAULT_API_KEY, FakeServer, serve  # noqa: PLC0415
+
+    args = session.args
+    key = args.api_key or DEFAULT_API_KEY  # never $OPENAI_API_KEY: that may be a real key
+
+    def announce(server: FakeServer) -> None:
+        # The fake's documented default key is not a secret, so it is printed for copy and paste; a key given
+        # with --api-key is the user's and is not.
+        shown = key if args.api_key is None else "<the key you passed with --api-key>"
+        lines = [
+            f"Fake OpenAI Batch API listening on {server.base_url} (loopback only)",
+            f"  export OPENAI_BASE_URL={server.base_url}",
+            f"  export OPENAI_API_KEY={shown}",
+            "batches to try:",
+            *(f"  {PROG} retrieve {batch_id:<24} # {data['status']}" for batch_id, data in server.api.batches.items()),
+            "Press Ctrl-C to stop.",
+        ]
+        session.out.write("\n".join(lines) + "\n")
+        session.out.flush()
+
+    try:
+        # serve() prints its own banner, which masks even the default key; ours replaces it (see announce).
+        serve(port=args.port, api_key=key, cancel_delay=args.cancel_delay, out=io.StringIO(), ready=announce)
+    except OSError as exc:
+        session.say(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}")
+        return EXIT_API_ERROR
+    except ValueError as exc:  # a cancel delay the fake refuses (negative)
+        session.say(f"{PROG} serve-fake: error: {exc}")
+        return EXIT_USAGE
+    session.out.write("Stopped.\n")
+    return EXIT_OK
+
+
+def _demo(session: _Session) -> int:
+    from batches_ext._cli_demo import run_demo  # noqa: PLC0415
+
+    return run_demo(session.out, session.start_progress())
