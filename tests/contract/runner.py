@@ -50,7 +50,7 @@ def run_contract_tests(generated_dir: Path, report_dir: Path) -> ContractRun:
         sys.executable, "-m", "pytest", str(CONTRACT_DIR), "-q", "-p", "no:cacheprovider", "-o", "addopts=",
         f"--junitxml={report}",
     ]  # fmt: skip
-    result = subprocess.run(  # noqa: S603 - a fixed command: this interpreter running pytest
+    result = subprocess.run(
         command, cwd=ROOT, env=environment(generated_dir), capture_output=True, text=True, check=False
     )
     output = result.stdout + result.stderr
@@ -67,7 +67,7 @@ def run_contract_tests(generated_dir: Path, report_dir: Path) -> ContractRun:
 
 def run_python(generated_dir: Path, code: str) -> str:
     """Run `code` with `generated_dir` first on PYTHONPATH; return its stdout, failing loudly on a non-zero exit."""
-    result = subprocess.run(  # noqa: S603 - this interpreter running the caller's own code
+    result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
         env=environment(generated_dir),
