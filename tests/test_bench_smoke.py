@@ -34,7 +34,7 @@ def test_quick_run_prints_every_row(tmp_path: Path) -> None:
     assert "- Machine:" in done.stdout
     data = json.loads(out.read_text())
     assert set(data["raw"]) == {row.key for row in report.ROWS}
-    assert set(data["targets"]) == {"import", "cpu", "async", "results"}
+    assert set(data["targets"]) == {"import", "import_min", "cpu", "async", "results"}
     for per_client in data["raw"].values():
         assert set(per_client) == {"batches_ext", "openai", "httpx"}
 
@@ -53,7 +53,13 @@ def test_table_marks_targets_and_missing_values() -> None:
     assert "n/a (iter_results not yet available)" in by_key["results"]
     assert by_key["results"].endswith("| n/a |")
     assert "not measured" in by_key["parse"]
-    assert report.verdicts(values) == {"import": "met", "cpu": "missed", "async": "n/a", "results": "n/a"}
+    assert report.verdicts(values) == {
+        "import": "met",
+        "import_min": "n/a",
+        "cpu": "missed",
+        "async": "n/a",
+        "results": "n/a",
+    }
 
 
 def test_summarize_takes_medians_and_keeps_reasons() -> None:

@@ -25,6 +25,10 @@ API_KEY: Final = "sk-bench-0000000000000000"
 BATCH_ID: Final = "batch_abc123"
 FILE_ID: Final = "file-bench-results"
 IMPORTS: Final = {"batches_ext": "import batches_ext", "openai": "import openai", "httpx": "import httpx, json"}
+# httpx 0.28 imports its command-line client (click, rich, pygments: ~45 ms) whenever those happen to be installed, as
+# they are in the dev venv; `pip install batches-ext` does not install them. Mapping them to None in sys.modules
+# makes their import fail at once, as it does in a user's environment. (openai's httpx2 imports its CLI lazily.)
+WITHOUT_HTTPX_CLI: Final = "import sys; sys.modules.update(dict.fromkeys(('click', 'rich', 'pygments'))); "
 
 SyncCall = Callable[[], object]
 AsyncCall = Callable[[], Awaitable[object]]

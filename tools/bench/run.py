@@ -125,30 +125,39 @@ def bench_server(results_bytes: int) -> Iterator[str]:
             proc.wait()
 
 
-def import_times(runs: int) -> dict[str, dict[str, Any]]:
-    """Wall time of `python -c "import X"` minus that of `python -c pass`, per client, interleaved runs."""
-    statements = {"pass": "pass", **clients.IMPORTS}
-    samples: dict[str, list[float]] = {name: [] for name in statements}
+def import_times(runs: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """Wall time of `python -c "import X"` minus that of `python -c pass`, per client, in interleaved runs.
+
+    Returns the rows `import` (this venv as it is) and `import_min` (without httpx's optional CLI packages).
+    """
+    statements = {("pass", ""): "pass"}
+    for client, statement in clients.IMPORTS.items():
+        statements["import", client] = statement
+        statements["import_min", client] = clients.WITHOUT_HTTPX_CLI + statement
+    samples: dict[tuple[str, str], list[float]] = {key: [] for key in statements}
     env = child_env()
     for statement in statements.values():  # one unmeasured run each: byte-compile, warm the page cache
         subprocess.run([sys.executable, "-c", statement], check=True, cwd=ROOT, env=env)
     for _ in range(runs):
-        for name, statement in statements.items():
+        for key, statement in statements.items():
             start = time.perf_counter()
             subprocess.run([sys.executable, "-c", statement], check=True, cwd=ROOT, env=env)
-            samples[name].append((time.perf_counter() - start) * 1000)
-    baseline = report.median(samples.pop("pass"))
-    return {
-        name: {"ms": [ms - baseline for ms in runs_ms], "interpreter_ms": baseline, "statement": statements[name]}
-        for name, runs_ms in samples.items()
-    }
+            samples[key].append((time.perf_counter() - start) * 1000)
+    baseline = report.median(samples.pop(("pass", "")))
+    rows: dict[str, dict[str, dict[str, Any]]] = {"import": {}, "import_min": {}}
+    for (row, client), runs_ms in samples.items():
+        rows[row][client] = {
+            "ms": [ms - baseline for ms in runs_ms],
+            "interpreter_ms": baseline,
+            "statement": statements[row, client],
+        }
+    return rows
 
 
-def run_worker(kind: str, client: str, base_url: str, counts: Counts) -> dict[str, Any]:
+def run_worker(kind: str, client: str, base_url: str, counts: Counts, rounds: int = 1) -> dict[str, Any]:
     """Run one measurement in a fresh process; its JSON result, or `{"reason": ...}` when it failed."""
     count = counts.hold_count if kind == "hold" else max(1, counts.results_bytes // RESULT_LINE_BYTES)
     calls = {"cpu": counts.cpu_calls, "async": counts.async_calls, "parse": counts.parse_number}.get(kind, 0)
-    rounds = counts.async_rounds if kind == "async" else counts.cpu_rounds
     command = [
         *(sys.executable, "-m", "tools.bench.worker", kind, client, base_url),
         *("--calls", str(calls), "--rounds", str(rounds), "--concurrency", str(counts.concurrency)),
@@ -174,15 +183,31 @@ def run(counts: Counts, rows: tuple[str, ...] | None = None) -> dict[str, dict[s
     raw: dict[str, dict[str, Any]] = {}
     if "import" in wanted:
         print(f"import time: {counts.import_runs} runs per client...", file=sys.stderr)
-        raw["import"] = import_times(counts.import_runs)
+        raw.update(import_times(counts.import_runs))
     with bench_server(counts.results_bytes) as base_url:
         for row in report.ROWS:
-            if row.key == "import" or row.key not in wanted:
+            if row.key.startswith("import") or row.key not in wanted:
                 continue
-            for client in clients.CLIENTS:
-                print(f"{row.key}: {client}...", file=sys.stderr)
-                raw.setdefault(row.key, {})[client] = run_worker(row.key, client, base_url, counts)
+            # Rounds of the timed rows alternate between the clients, one process per round, so that load from
+            # elsewhere on a shared machine falls on every client alike instead of on whichever ran at the time.
+            rounds = {"cpu": counts.cpu_rounds, "async": counts.async_rounds}.get(row.key, 1)
+            for round_number in range(rounds):
+                for client in clients.CLIENTS:
+                    print(f"{row.key}: {client} ({round_number + 1}/{rounds})...", file=sys.stderr)
+                    result = run_worker(row.key, client, base_url, counts)
+                    _merge(raw.setdefault(row.key, {}), client, result)
     return raw
+
+
+def _merge(results: dict[str, Any], client: str, result: dict[str, Any]) -> None:
+    """Add one round's result to the client's: sample lists are concatenated, a failure is kept."""
+    earlier = results.get(client)
+    if earlier is None or "reason" in result:
+        results[client] = result
+    elif "reason" not in earlier:
+        for key, value in result.items():
+            if isinstance(value, list):
+                earlier[key] = earlier[key] + value
 
 
 def render(env: dict[str, Any], counts: Counts, command: str, raw: dict[str, dict[str, Any]]) -> str:
@@ -210,7 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny counts: a smoke run of every piece (seconds)")
     parser.add_argument("--json", metavar="PATH", type=Path, help="also write every raw sample as JSON here")
     parser.add_argument(
-        "--only", metavar="ROW", action="append", choices=[row.key for row in report.ROWS], help="run only this row"
+        "--only",
+        metavar="ROW",
+        action="append",
+        choices=[row.key for row in report.ROWS if row.key != "import_min"],
+        help="run only this row (import includes import_min)",
     )
     args = parser.parse_args(argv)
     counts = QUICK if args.quick else Counts()
