@@ -12,7 +12,7 @@ from openai_batches_client.client import Client as GeneratedClient
 
 from batches_ext import errors
 from batches_ext._batch import Batch
-from batches_ext._core import ClientCore, default_async_sleep, stream_error
+from batches_ext._core import ClientCore, default_async_sleep, owned_async_httpx_args, stream_error
 from batches_ext._results import BatchResult, CancelledBatch, parse_result_line
 from batches_ext._retry import is_transient
 from batches_ext._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_S, NOT_GIVEN, NotGiven, Settings, TimeoutTypes
@@ -57,12 +57,18 @@ class AsyncBatchesClient:
             api_key, base_url=base_url, organization=organization, project=project, timeout=timeout,
             max_retries=max_retries,
         )  # fmt: skip
-        self._core = ClientCore(settings)
-        self._generated = GeneratedClient(base_url=settings.base_url, timeout=settings.timeout)
+        # set_async_httpx_client() drops the generated client's own headers: a user's client gets ours per request.
+        self._core = ClientCore(settings, headers_per_request=http_client is not None)
+        self._generated = GeneratedClient(
+            base_url=settings.base_url,
+            timeout=settings.timeout,
+            httpx_args=owned_async_httpx_args() if http_client is None else {},
+        )
         if http_client is not None:
             if not isinstance(http_client, httpx.AsyncClient):
                 raise TypeError(f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}")
             self._generated.set_async_httpx_client(http_client)
+        self._http = http_client
         self._owns_http = http_client is None
         self._sleep = sleep if sleep is not None else default_async_sleep
         self._clock = clock
@@ -75,7 +81,7 @@ class AsyncBatchesClient:
             errors.APIError: the request failed after retries (see `batches_ext.errors`).
 
         """
-        http = self._generated.get_async_httpx_client()
+        http = self._http_client()
         return self._core.parse_batch(await self._send(self._core.cancel_request(http, batch_id, timeout)))
 
     async def retrieve(self, batch_id: str, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> Batch:
@@ -86,7 +92,7 @@ class AsyncBatchesClient:
             errors.APIError: the request failed after retries.
 
         """
-        http = self._generated.get_async_httpx_client()
+        http = self._http_client()
         return self._core.parse_batch(await self._send(self._core.retrieve_request(http, batch_id, timeout)))
 
     async def wait(
@@ -114,9 +120,7 @@ class AsyncBatchesClient:
         while True:
             hint = None
             try:
-                response = await self._send(
-                    self._core.retrieve_request(self._generated.get_async_httpx_client(), batch_id, NOT_GIVEN)
-                )
+                response = await self._send(self._core.retrieve_request(self._http_client(), batch_id, NOT_GIVEN))
             except errors.APIError as exc:
                 if not is_transient(exc):
                     raise
@@ -159,7 +163,7 @@ class AsyncBatchesClient:
         file_id = batch.error_file_id if errors else batch.output_file_id
         if file_id is None:
             return
-        http = self._generated.get_async_httpx_client()
+        http = self._http_client()
         response = await self._send(self._core.download_request(http, file_id, NOT_GIVEN), stream=True)
         number = 0
         try:
@@ -187,7 +191,7 @@ class AsyncBatchesClient:
 
     async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         """Send with retries; return a successful response or raise the typed error."""
-        http = self._generated.get_async_httpx_client()
+        http = self._http_client()
         retry = self._core.retry_state(request)
         while True:
             try:
@@ -206,10 +210,18 @@ class AsyncBatchesClient:
             raise self._core.status_error(response)
         return response
 
+    def _http_client(self) -> httpx.AsyncClient:
+        """The httpx client; ours is built by the generated client on first use, with our headers set once."""
+        http = self._http
+        if http is None:
+            http = self._http = self._generated.get_async_httpx_client()
+            http.headers.update(self._core.settings.headers)  # merged by httpx, not rebuilt per request (~12 µs)
+        return http
+
     async def aclose(self) -> None:
         """Close the connection pool (unless it belongs to an `http_client` you passed in)."""
-        if self._owns_http:
-            await self._generated.get_async_httpx_client().aclose()
+        if self._owns_http and self._http is not None:
+            await self._http.aclose()
 
     async def __aenter__(self) -> Self:
         return self

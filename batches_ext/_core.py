@@ -23,12 +23,31 @@ from batches_ext._retry import RetryState
 from batches_ext._settings import NotGiven, Settings, TimeoutTypes, as_timeout
 from batches_ext.errors import APIConnectionError, APIResponseValidationError, APIStatusError, make_status_error
 
-__all__ = ["ClientCore", "default_async_sleep", "default_sleep", "stream_error"]
+__all__ = [
+    "ClientCore",
+    "default_async_sleep",
+    "default_sleep",
+    "owned_async_httpx_args",
+    "owned_httpx_args",
+    "stream_error",
+]
 
 _HTTP = httpx.Client | httpx.AsyncClient
 
 
 default_sleep = time.sleep
+
+
+def owned_httpx_args() -> dict[str, Any]:
+    """Extra arguments for the httpx.Client the sync client builds for itself: httpx's defaults serve."""
+    return {}
+
+
+def owned_async_httpx_args() -> dict[str, Any]:
+    """Extra arguments for the httpx.AsyncClient the async client builds: a sharded pool (see `_pool.py`)."""
+    from batches_ext._pool import ShardedAsyncTransport  # noqa: PLC0415 - sync users never need it
+
+    return {"transport": ShardedAsyncTransport()}
 
 
 async def default_async_sleep(seconds: float) -> None:
@@ -41,11 +60,16 @@ async def default_async_sleep(seconds: float) -> None:
 class ClientCore:
     """Settings plus request building and response parsing for one client."""
 
-    __slots__ = ("now", "settings")
+    __slots__ = ("now", "request_headers", "settings")
 
-    def __init__(self, settings: Settings, now: Callable[[], float] = time.time) -> None:
+    def __init__(self, settings: Settings, *, headers_per_request: bool, now: Callable[[], float] = time.time) -> None:
+        """Hold `settings`; with `headers_per_request`, every request carries the auth and identity headers.
+
+        Without it the caller has set them on its own httpx client once.
+        """
         self.settings = settings
         self.now = now
+        self.request_headers = settings.headers if headers_per_request else None
 
     def cancel_request(self, http: _HTTP, batch_id: str, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
         """The `cancelBatch` request for `batch_id` (validated first: nothing is sent for a bad id)."""
@@ -67,7 +91,7 @@ class ClientCore:
     def _build(self, http: _HTTP, kwargs: dict[str, Any], timeout: TimeoutTypes | NotGiven) -> httpx.Request:
         resolved = self.settings.timeout if isinstance(timeout, NotGiven) else as_timeout(timeout)
         return http.build_request(
-            kwargs["method"], self.settings.base_url + kwargs["url"], headers=self.settings.headers, timeout=resolved
+            kwargs["method"], self.settings.base_url + kwargs["url"], headers=self.request_headers, timeout=resolved
         )
 
     def retry_state(self, request: httpx.Request) -> RetryState:

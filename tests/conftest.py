@@ -80,7 +80,7 @@ def make_client(sleeps: Sleeps) -> Iterator[Callable[..., BatchesClient]]:
 
     yield make
     for client in clients:
-        client._generated.get_httpx_client().close()
+        client._http_client().close()
 
 
 @pytest.fixture

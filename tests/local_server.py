@@ -18,6 +18,7 @@ def serve(reply: Callable[[str, str, dict[str, str]], Reply]) -> Iterator[str]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else each keep-alive response waits ~40 ms for a delayed ACK
 
         def _answer(self) -> None:
             length = int(self.headers.get("content-length") or 0)
@@ -37,7 +38,7 @@ def serve(reply: Callable[[str, str, dict[str, str]], Reply]) -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1"

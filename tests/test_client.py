@@ -129,8 +129,9 @@ def test_timeouts_default_and_per_call(twin: Any) -> None:
     assert short == {"connect": 3.0, "read": 3.0, "write": 3.0, "pool": 3.0}
 
 
-def test_default_http_client_over_a_real_socket() -> None:
-    """Without http_client the client builds its own (the generated Client's); Authorization still goes out."""
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_default_http_client_over_a_real_socket(kind: str) -> None:
+    """Without http_client the generated Client builds one; our headers are set on it once and always sent."""
     from tests.local_server import json_reply, serve
 
     seen: list[dict[str, str]] = []
@@ -139,9 +140,23 @@ def test_default_http_client_over_a_real_socket() -> None:
         seen.append(headers)
         return json_reply(200, CANCELLING, **{"x-request-id": "req_sock"})
 
-    with serve(reply) as base_url, BatchesClient(api_key=API_KEY, base_url=base_url) as client:
-        assert client.cancel("batch_abc123").request_id == "req_sock"
-    assert seen[0]["authorization"] == f"Bearer {API_KEY}"
+    options: dict[str, Any] = {"api_key": API_KEY, "organization": "org-9", "project": "proj-9"}
+    with serve(reply) as base_url:
+        if kind == "sync":
+            with BatchesClient(base_url=base_url, **options) as client:
+                ids = [client.cancel("batch_abc123").request_id, client.retrieve("batch_abc123").request_id]
+        else:
+
+            async def calls() -> list[str | None]:
+                async with AsyncBatchesClient(base_url=base_url, **options) as client:
+                    return [(await client.cancel("b1")).request_id, (await client.retrieve("b1")).request_id]
+
+            ids = asyncio.run(calls())
+    assert ids == ["req_sock", "req_sock"]
+    for headers in seen:
+        assert headers["authorization"] == f"Bearer {API_KEY}"
+        assert (headers["openai-organization"], headers["openai-project"]) == ("org-9", "proj-9")
+        assert headers["user-agent"].startswith("batches-ext/")
 
 
 def test_close_leaves_a_users_http_client_open() -> None:

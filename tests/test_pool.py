@@ -1,0 +1,95 @@
+"""The async client's sharded transport: correct under concurrency, lazy shards, slots always returned."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import httpx
+import pytest
+
+from batches_ext import AsyncBatchesClient
+from batches_ext._pool import ShardedAsyncTransport
+from tests.conftest import API_KEY
+from tests.local_server import json_reply, serve
+from tests.payloads import CANCELLING
+
+
+def test_concurrent_cancels_all_succeed_and_release_their_slots() -> None:
+    connections: set[int] = set()
+    lock = threading.Lock()
+
+    def reply(method: str, path: str, headers: dict[str, str]) -> Any:
+        with lock:
+            connections.add(threading.get_ident())  # one handler thread per connection
+        return json_reply(200, CANCELLING)
+
+    async def scenario(base_url: str) -> list[str]:
+        async with AsyncBatchesClient(api_key=API_KEY, base_url=base_url) as client:
+            transport = client._http_client()._transport
+            assert isinstance(transport, ShardedAsyncTransport)
+            semaphore = asyncio.Semaphore(32)
+
+            async def one(n: int) -> str:
+                async with semaphore:
+                    return str((await client.cancel(f"batch_{n}")).status)
+
+            statuses = await asyncio.gather(*(one(n) for n in range(300)))
+            assert transport._load == [0] * len(transport._load)
+            assert 1 <= len(transport._pools) <= 25
+            return statuses
+
+    with serve(reply) as base_url:
+        statuses = asyncio.run(scenario(base_url))
+    assert statuses == ["cancelling"] * 300
+    assert len(connections) <= 25 * 4
+
+
+def test_shards_open_only_when_the_open_ones_are_busy() -> None:
+    async def scenario(base_url: str) -> int:
+        async with AsyncBatchesClient(api_key=API_KEY, base_url=base_url) as client:
+            for n in range(20):
+                await client.cancel(f"b{n}")
+            transport = client._http_client()._transport
+            assert isinstance(transport, ShardedAsyncTransport)
+            return len(transport._pools)
+
+    with serve(lambda *_: json_reply(200, CANCELLING)) as base_url:
+        assert asyncio.run(scenario(base_url)) == 1  # sequential requests never need a second pool
+
+
+def test_a_cancelled_request_gives_its_slot_back() -> None:
+    release = threading.Event()
+
+    def slow_reply(method: str, path: str, headers: dict[str, str]) -> Any:
+        release.wait(5)
+        return json_reply(200, CANCELLING)
+
+    async def scenario(base_url: str) -> list[int]:
+        transport = ShardedAsyncTransport()
+        async with httpx.AsyncClient(transport=transport) as http:
+            task = asyncio.create_task(http.post(f"{base_url}/batches/b1/cancel"))
+            while not transport._load or transport._load[0] == 0:  # noqa: ASYNC110 - waiting for the send to start
+                await asyncio.sleep(0.005)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            release.set()
+            return list(transport._load)
+
+    with serve(slow_reply) as base_url:
+        assert asyncio.run(scenario(base_url)) == [0]
+
+
+def test_closing_a_response_twice_releases_once() -> None:
+    async def scenario(base_url: str) -> list[int]:
+        transport = ShardedAsyncTransport(shards=2, per_shard=1)
+        async with httpx.AsyncClient(transport=transport) as http:
+            response = await http.post(f"{base_url}/batches/b1/cancel")
+            await response.aclose()
+            await response.aclose()
+            return list(transport._load)
+
+    with serve(lambda *_: json_reply(200, CANCELLING)) as base_url:
+        assert asyncio.run(scenario(base_url)) == [0]
