@@ -8,7 +8,6 @@ from types import TracebackType
 from typing import Self, Unpack
 
 import httpx
-from openai_batches_client.client import Client as GeneratedClient
 
 from batches_ext import errors
 from batches_ext._batch import Batch
@@ -58,7 +57,9 @@ class AsyncBatchesClient:
             max_retries=max_retries,
         )  # fmt: skip
         # set_async_httpx_client() drops the generated client's own headers: a user's client gets ours per request.
-        self._core = ClientCore(settings, headers_per_request=http_client is not None)
+        self._core = ClientCore(settings, users_http_client=http_client is not None)
+        from openai_batches_client.client import Client as GeneratedClient  # noqa: PLC0415 - import time, see _core
+
         self._generated = GeneratedClient(
             base_url=settings.base_url,
             timeout=settings.timeout,

@@ -12,13 +12,15 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from openai_batches_client.models.batch import Batch as GeneratedBatch
 from openai_batches_client.models.batch_status import BatchStatus
 
 from batches_ext import convert
 from batches_ext.errors import APIResponseValidationError
+
+if TYPE_CHECKING:
+    from openai_batches_client.models.batch import Batch as GeneratedBatch
 
 __all__ = [
     "CANCELLABLE_STATUSES",
@@ -305,6 +307,10 @@ class Batch:
     def raw(self) -> GeneratedBatch:
         """The generated model for this batch (built on first access)."""
         if self._raw is None:
+            # Imported here: the generated models (and attrs) cost ~25 ms of import time, and most users never
+            # need them.
+            from openai_batches_client.models.batch import Batch as GeneratedBatch  # noqa: PLC0415
+
             self._raw = GeneratedBatch.from_dict(self._data)
         return self._raw
 

@@ -13,7 +13,7 @@ from urllib.parse import quote, unquote
 import httpx
 import pytest
 
-from batches_ext import AsyncBatchesClient, Batch, BatchesClient, errors
+from batches_ext import NOT_GIVEN, AsyncBatchesClient, Batch, BatchesClient, errors
 from tests.conftest import API_KEY, Script, Sleeps, error, ok
 from tests.payloads import CANCELLING, SEED_COMPLETED
 
@@ -153,10 +153,24 @@ def test_default_http_client_over_a_real_socket(kind: str) -> None:
 
             ids = asyncio.run(calls())
     assert ids == ["req_sock", "req_sock"]
+    assert len(seen) == 2
     for headers in seen:
         assert headers["authorization"] == f"Bearer {API_KEY}"
         assert (headers["openai-organization"], headers["openai-project"]) == ("org-9", "proj-9")
         assert headers["user-agent"].startswith("batches-ext/")
+
+
+def test_own_http_client_carries_the_timeout_and_headers() -> None:
+    client = BatchesClient(api_key=API_KEY, timeout=42.0, organization="org-2")
+    http = client._http_client()
+    assert http.timeout == httpx.Timeout(42.0, connect=5.0)
+    assert http.headers["authorization"] == f"Bearer {API_KEY}"
+    assert http.headers["openai-organization"] == "org-2"
+    assert "Bearer" not in repr(http.headers)  # httpx masks it
+    request = client._core.cancel_request(http, "b1", NOT_GIVEN)
+    assert request.extensions["timeout"] == {"connect": 5.0, "read": 42.0, "write": 42.0, "pool": 42.0}
+    client.close()
+    assert http.is_closed
 
 
 def test_close_leaves_a_users_http_client_open() -> None:
