@@ -37,13 +37,13 @@ def test_concurrent_cancels_all_succeed_and_release_their_slots() -> None:
 
             statuses = await asyncio.gather(*(one(n) for n in range(300)))
             assert transport._load == [0] * len(transport._load)
-            assert 1 <= len(transport._pools) <= 25
+            assert 1 <= len(transport._pools) <= 32  # at most one pool per concurrent request
             return statuses
 
     with serve(reply) as base_url:
         statuses = asyncio.run(scenario(base_url))
     assert statuses == ["cancelling"] * 300
-    assert len(connections) <= 25 * 4
+    assert len(connections) <= 32
 
 
 def test_shards_open_only_when_the_open_ones_are_busy() -> None:
@@ -93,3 +93,16 @@ def test_closing_a_response_twice_releases_once() -> None:
 
     with serve(lambda *_: json_reply(200, CANCELLING)) as base_url:
         assert asyncio.run(scenario(base_url)) == [0]
+
+
+def test_beyond_capacity_requests_queue_and_every_slot_comes_back() -> None:
+    async def scenario(base_url: str) -> tuple[list[int], list[int], int]:
+        transport = ShardedAsyncTransport(shards=2, per_shard=2)
+        async with httpx.AsyncClient(transport=transport) as http:
+            responses = await asyncio.gather(*(http.post(f"{base_url}/batches/b{n}/cancel") for n in range(12)))
+            assert [r.status_code for r in responses] == [200] * 12
+            return list(transport._load), sorted(transport._with_room), len(transport._pools)
+
+    with serve(lambda *_: json_reply(200, CANCELLING)) as base_url:
+        load, with_room, pools = asyncio.run(scenario(base_url))
+    assert (load, with_room, pools) == ([0, 0], [0, 1], 2)
