@@ -140,17 +140,17 @@ def compare_pools(base_url: str, calls: int, rounds: int, concurrency: int = 64)
         return total / (time.perf_counter() - start)
 
     async def run() -> dict[str, list[float]]:
-        samples: dict[str, list[float]] = {"default pool": [], "sharded-pool": []}
+        samples: dict[str, list[float]] = {"client's own pool": [], "whatif prototype pool": []}
         for _ in range(rounds):
             async with AsyncBatchesClient(api_key=clients.API_KEY, base_url=base_url) as batches:
                 await burst(batches, 300)
-                samples["default pool"].append(await burst(batches, calls))
+                samples["client's own pool"].append(await burst(batches, calls))
             async with (
                 httpx.AsyncClient(transport=ShardedTransport()) as http,
                 AsyncBatchesClient(api_key=clients.API_KEY, base_url=base_url, http_client=http) as batches,
             ):
                 await burst(batches, 300)
-                samples["sharded-pool"].append(await burst(batches, calls))
+                samples["whatif prototype pool"].append(await burst(batches, calls))
         return samples
 
     return asyncio.run(run())
