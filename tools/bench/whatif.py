@@ -3,9 +3,10 @@
 1. `fast-build`: `ClientCore._build` with the layer's headers set once on the owned httpx client and each request URL
    parsed once (`functools.lru_cache` on the path) and passed to `build_request` as an `httpx.URL`, instead of a
    URL string and a headers dict merged on every call. Measured: client CPU per sync `cancel`.
-2. `sharded-pool`: the async client on a transport that spreads requests over many small httpx pools (least
-   loaded first). httpcore re-scans every connection of its pool, with socket syscalls, on each request and
-   response; with 64 requests in flight that scan is about half the client's CPU. Measured: async throughput.
+2. pools: the async client on its own transport (`batches_ext._pool.ShardedAsyncTransport`, adopted from this
+   experiment) against a plain `httpx.AsyncClient()` passed as `http_client`. httpcore re-scans every connection
+   of its pool, with socket syscalls, on each request and response; with 64 requests in flight that scan is about
+   half the client's CPU. Measured: async throughput.
 
 Both run against the benchmark server, current and patched alternating in one process. They patch internals
 (`ClientCore._build`), so they are experiments, to be redone in batches_ext itself; nothing here ships.
@@ -19,7 +20,7 @@ import functools
 import json
 import statistics
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -76,57 +77,8 @@ def compare_build(base_url: str, calls: int, rounds: int) -> dict[str, list[floa
     return samples
 
 
-class ShardedTransport(httpx.AsyncBaseTransport):
-    """Spread requests over `shards` small connection pools, the least loaded first.
-
-    Each request costs httpcore a scan of one small pool instead of every open connection. The total connection
-    limit stays `shards * per_shard`.
-    """
-
-    def __init__(self, shards: int = 25, per_shard: int = 4) -> None:
-        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
-        self._pools = [httpx.AsyncHTTPTransport(limits=limits) for _ in range(shards)]
-        self._load = [0] * shards
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        shard = min(range(len(self._load)), key=self._load.__getitem__)
-        self._load[shard] += 1
-        try:
-            response = await self._pools[shard].handle_async_request(request)
-        except BaseException:
-            self._load[shard] -= 1
-            raise
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=_Released(response.stream, self._load, shard),  # type: ignore[arg-type]
-            extensions=response.extensions,
-        )
-
-    async def aclose(self) -> None:
-        for pool in self._pools:
-            await pool.aclose()
-
-
-class _Released(httpx.AsyncByteStream):
-    """The response body; closing it returns the request's slot to its shard."""
-
-    def __init__(self, stream: httpx.AsyncByteStream, load: list[int], shard: int) -> None:
-        self._stream, self._load, self._shard = stream, load, shard
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
-
-    async def aclose(self) -> None:
-        try:
-            await self._stream.aclose()
-        finally:
-            self._load[self._shard] -= 1
-
-
 def compare_pools(base_url: str, calls: int, rounds: int, concurrency: int = 64) -> dict[str, list[float]]:
-    """Async cancels per second at `concurrency`: the default pool and the sharded one, alternating."""
+    """Async cancels per second at `concurrency`: the client's own sharded pool and httpx's single pool, alternating."""
 
     async def burst(batches: AsyncBatchesClient, total: int) -> float:
         todo = iter(range(total))
@@ -140,17 +92,17 @@ def compare_pools(base_url: str, calls: int, rounds: int, concurrency: int = 64)
         return total / (time.perf_counter() - start)
 
     async def run() -> dict[str, list[float]]:
-        samples: dict[str, list[float]] = {"client's own pool": [], "whatif prototype pool": []}
+        samples: dict[str, list[float]] = {"client's own pool (sharded)": [], "httpx's default pool": []}
         for _ in range(rounds):
             async with AsyncBatchesClient(api_key=clients.API_KEY, base_url=base_url) as batches:
                 await burst(batches, 300)
-                samples["client's own pool"].append(await burst(batches, calls))
+                samples["client's own pool (sharded)"].append(await burst(batches, calls))
             async with (
-                httpx.AsyncClient(transport=ShardedTransport()) as http,
+                httpx.AsyncClient() as http,
                 AsyncBatchesClient(api_key=clients.API_KEY, base_url=base_url, http_client=http) as batches,
             ):
                 await burst(batches, 300)
-                samples["whatif prototype pool"].append(await burst(batches, calls))
+                samples["httpx's default pool"].append(await burst(batches, calls))
         return samples
 
     return asyncio.run(run())
