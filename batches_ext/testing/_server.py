@@ -24,7 +24,7 @@ from batches_ext.testing._wire import Reply, error_reply, mask_key
 
 __all__ = ["FakeServer", "serve"]
 
-logger = logging.getLogger("batches_ext.testing")
+logger = logging.getLogger(__package__)  # "batches_ext.testing", or the vendored copy's name
 
 _POLL_S: Final = 0.05  # how often the accept loop checks for stop(): bounds how long stop() takes
 _CHUNK: Final = 64 * 1024  # file bodies are written in pieces, as a streaming server would
