@@ -5,6 +5,18 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+# The eight statuses the seeds document, in their order.
+DOCUMENTED_STATUSES = (
+    "validating",
+    "failed",
+    "in_progress",
+    "finalizing",
+    "completed",
+    "expired",
+    "cancelling",
+    "cancelled",
+)
+
 # seeds/002 (OpenAI's batch object example): a completed batch, with the nulls the API really sends.
 # (The seed's text has a trailing comma after the last metadata entry; it is dropped here.)
 SEED_COMPLETED: dict[str, Any] = {

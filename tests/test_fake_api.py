@@ -18,18 +18,10 @@ from batches_ext import AsyncBatchesClient, Batch, BatchesClient, errors
 from batches_ext.testing import DEFAULT_API_KEY, FakeBatchAPI, FakeClock, RecordedRequest
 from batches_ext.testing._results import COMPLETION_TOKENS, PROMPT_TOKENS
 from batches_ext.testing._wire import mask_key
+from tests.payloads import DOCUMENTED_STATUSES
 
 DAY = 86_400
-KNOWN_STATUSES = [
-    "validating",
-    "failed",
-    "in_progress",
-    "finalizing",
-    "completed",
-    "expired",
-    "cancelling",
-    "cancelled",
-]
+KNOWN_STATUSES = DOCUMENTED_STATUSES
 TIMESTAMPS = [
     "in_progress_at", "finalizing_at", "completed_at", "failed_at", "expired_at", "cancelling_at", "cancelled_at",
 ]  # fmt: skip

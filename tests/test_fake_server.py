@@ -21,6 +21,7 @@ import pytest
 from batches_ext import BatchesClient, errors
 from batches_ext.testing import DEFAULT_API_KEY, FakeBatchAPI, FakeClock, FakeServer, serve
 from batches_ext.testing.__main__ import main
+from tests.payloads import DOCUMENTED_STATUSES
 
 AUTH = {"authorization": f"Bearer {DEFAULT_API_KEY}"}
 
@@ -397,16 +398,7 @@ def test_json_bodies_on_the_wire_are_compact(fake_batch_api: FakeBatchAPI, http:
 # --- conformance to the spec fragment ---------------------------------------------------------------------------------
 
 SPEC = Path(__file__).resolve().parents[1] / "openapi" / "openai-batches.yaml"
-KNOWN_STATUSES = [
-    "validating",
-    "failed",
-    "in_progress",
-    "finalizing",
-    "completed",
-    "expired",
-    "cancelling",
-    "cancelled",
-]
+KNOWN_STATUSES = DOCUMENTED_STATUSES
 
 
 @pytest.fixture(scope="module")

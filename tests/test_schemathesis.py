@@ -23,9 +23,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from batches_ext import testing
+from tests.payloads import DOCUMENTED_STATUSES
 
 SPEC = Path(__file__).resolve().parents[1] / "openapi" / "openai-batches.yaml"
-STATUSES = ("validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled")
+STATUSES = DOCUMENTED_STATUSES
 MAX_EXAMPLES = 300  # requests across the three operations: about 2 s against the threaded fake
 CONFIG = {
     "generation": {"mode": "positive"},
