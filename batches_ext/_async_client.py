@@ -1,4 +1,4 @@
-"""`AsyncBatchesClient`: the asynchronous client, GENERATED from `_client.py` by tools/unasync.py."""
+"""`AsyncBatchesClient`: the async client, GENERATED from `_client.py` by scripts/devtools/unasync.py."""
 
 from __future__ import annotations
 

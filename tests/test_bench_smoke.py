@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tools.bench import report
-from tools.bench.run import ROOT, child_env
+from devtools.bench import report
+from devtools.bench.run import ROOT, child_env
 
 
 @pytest.mark.slow
 def test_quick_run_prints_every_row(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, "-m", "tools.bench", "--quick", "--json", str(out)],
+        [sys.executable, "-m", "devtools.bench", "--quick", "--json", str(out)],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -403,7 +403,7 @@ KNOWN_STATUSES = DOCUMENTED_STATUSES
 
 @pytest.fixture(scope="module")
 def spec() -> Any:
-    import schemathesis  # a dev dependency (requirements/dev.lock): a missing install must fail, not skip
+    import schemathesis  # a dev dependency (scripts/dev.lock): a missing install must fail, not skip
 
     return schemathesis.openapi.from_path(SPEC)
 

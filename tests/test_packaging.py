@@ -36,7 +36,7 @@ def test_wheel_holds_both_packages(wheel: zipfile.ZipFile) -> None:
     ):
         assert required in names
     tops = {name.split("/")[0] for name in names if not name.startswith("batches_ext-")}
-    assert tops == {"batches_ext", "openai_batches_client"}  # no tests/, tools/, generated/ prefix
+    assert tops == {"batches_ext", "openai_batches_client"}  # no tests/, scripts/, generated/ prefix
 
 
 def test_wheel_metadata(wheel: zipfile.ZipFile) -> None:
@@ -45,3 +45,10 @@ def test_wheel_metadata(wheel: zipfile.ZipFile) -> None:
     requirements = {re.split(r"[ ;<>=!~\[]", r, maxsplit=1)[0] for r in metadata.get_all("Requires-Dist") or []}
     assert requirements == {"httpx", "attrs", "python-dateutil"}
     assert metadata["Requires-Python"] == ">=3.11"
+
+
+def test_top_level_shows_the_design() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    tops = {path.split("/", 1)[0] for path in tracked}
+    design = {"openapi", "generated", "batches_ext", "tests", "pyproject.toml", "scripts", "README.md", "BENCHMARKS.md"}
+    assert tops - {".ci", ".gitignore"} == design

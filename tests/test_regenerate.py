@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import regenerate
+from devtools import regenerate
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "generated" / regenerate.PACKAGE

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from batches_ext import Batch, BatchStatus
+from devtools import regenerate
+from devtools.spec import parse_yaml, render_fragment, summarize_changes
 from tests.contract.runner import run_contract_tests, run_python
 from tests.payloads import CANCELLING, batch
-from tools import regenerate
-from tools.spec import parse_yaml, render_fragment, summarize_changes
 
 ROOT = Path(__file__).resolve().parent.parent
 NEW_FIELD, NEW_STATUS = "priority", "paused"

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tools import regenerate, update_spec
-from tools.spec import SpecError, build_fragment, parse_yaml, render_fragment, summarize_changes
+from devtools import regenerate, update_spec
+from devtools.spec import SpecError, build_fragment, parse_yaml, render_fragment, summarize_changes
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = ["cancelBatch", "retrieveBatch", "downloadFile"]

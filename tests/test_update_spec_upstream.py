@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from devtools import regenerate
+from devtools.spec import parse_yaml
+from devtools.update_spec import Source, load_source, update
 from tests.contract.runner import run_contract_tests
-from tools import regenerate
-from tools.spec import parse_yaml
-from tools.update_spec import Source, load_source, update
 
 ROOT = Path(__file__).resolve().parent.parent
 UPSTREAM_DIR = Path(os.environ.get("BATCHES_EXT_UPSTREAM_DIR", ROOT.parent / "shared" / "upstream"))

@@ -26,9 +26,9 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 import batches_ext
+from devtools import vendor
 from tests.local_server import json_reply, serve
 from tests.payloads import CANCELLING
-from tools import vendor
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME, OTHER = vendor.DEFAULT_NAME, "other_copy"
@@ -201,7 +201,7 @@ import importlib, json, sys
 
 params = json.loads(sys.argv[1])
 sys.path[:0] = [params["runtime"], params["dest"]]
-for absent in ("batches_ext", "openai_batches_client", "yaml", "pytest", "tests", "tools"):
+for absent in ("batches_ext", "openai_batches_client", "yaml", "pytest", "tests", "devtools", "scripts"):
     try:
         importlib.import_module(absent)
     except ModuleNotFoundError:

@@ -1,4 +1,4 @@
-"""What two suggested changes to batches_ext would buy, measured by patching them in: `python -m tools.bench.whatif`.
+"""What two suggested changes to batches_ext would buy, measured by patching them in: `python -m devtools.bench.whatif`.
 
 1. `fast-build`: `ClientCore._build` with the layer's headers set once on the owned httpx client and each request URL
    parsed once (`functools.lru_cache` on the path) and passed to `build_request` as an `httpx.URL`, instead of a
@@ -28,8 +28,8 @@ import httpx
 from batches_ext import AsyncBatchesClient, BatchesClient
 from batches_ext._core import ClientCore
 from batches_ext._settings import NotGiven, as_timeout
-from tools.bench import clients
-from tools.bench.run import bench_server
+from devtools.bench import clients
+from devtools.bench.run import bench_server
 
 
 def _cpu_per_call(call: Callable[[], object], calls: int) -> float:

@@ -1,7 +1,7 @@
 """`scripts/bench`: batches_ext against the openai SDK and the bare-httpx floor, on the same work, in one run.
 
-Starts the canned-response server (`tools.bench.server`) as a separate process on 127.0.0.1, runs each measurement
-of each client in a fresh worker process (`tools.bench.worker`), and prints the environment and a markdown table of
+Starts the canned-response server (`devtools.bench.server`) as a separate process on 127.0.0.1, runs each measurement
+of each client in a fresh worker process (`devtools.bench.worker`), and prints the environment and a markdown table of
 medians to stdout; `--json PATH` also writes every raw sample. Progress goes to stderr.
 """
 
@@ -21,10 +21,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Final
 
-from tools.bench import clients, report
-from tools.bench.server import RESULT_LINE_BYTES
+from devtools.bench import clients, report
+from devtools.bench.server import RESULT_LINE_BYTES
 
-ROOT: Final = Path(__file__).resolve().parents[2]
+ROOT: Final = Path(__file__).resolve().parents[3]
 WORKER_TIMEOUT_S: Final = 240.0  # one measurement of one client; the whole full run takes about 3 minutes
 SERVER_START_TIMEOUT_S: Final = 30.0
 PACKAGES: Final = ("batches-ext", "openai", "httpx", "httpcore", "h11", "anyio", "httpx2", "pydantic", "pydantic_core")
@@ -101,9 +101,9 @@ def child_env() -> dict[str, str]:
 
 @contextmanager
 def bench_server(results_bytes: int) -> Iterator[str]:
-    """Run `tools.bench.server` in its own process; yield its base URL. It stops when its stdin closes."""
+    """Run `devtools.bench.server` in its own process; yield its base URL. It stops when its stdin closes."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tools.bench.server", "--results-bytes", str(results_bytes)],
+        [sys.executable, "-m", "devtools.bench.server", "--results-bytes", str(results_bytes)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         cwd=ROOT,
@@ -159,7 +159,7 @@ def run_worker(kind: str, client: str, base_url: str, counts: Counts, rounds: in
     count = counts.hold_count if kind == "hold" else max(1, counts.results_bytes // RESULT_LINE_BYTES)
     calls = {"cpu": counts.cpu_calls, "async": counts.async_calls, "parse": counts.parse_number}.get(kind, 0)
     command = [
-        *(sys.executable, "-m", "tools.bench.worker", kind, client, base_url),
+        *(sys.executable, "-m", "devtools.bench.worker", kind, client, base_url),
         *("--calls", str(calls), "--rounds", str(rounds), "--concurrency", str(counts.concurrency)),
         *("--count", str(count)),
     ]

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tools import regenerate
+from devtools import regenerate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LAYER_DIR = ROOT / "batches_ext"
 GENERATED_PACKAGE_DIR = regenerate.GENERATED_DIR / regenerate.PACKAGE
 LAYER, GENERATED = "batches_ext", regenerate.PACKAGE

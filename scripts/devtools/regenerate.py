@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OPENAPI_DIR = ROOT / "openapi"
 # Names inside an openapi directory: the fragment, the generator's config and its template overrides.
 FRAGMENT_NAME = "openai-batches.yaml"

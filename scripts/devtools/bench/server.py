@@ -4,7 +4,7 @@ It ignores the method and path (so cancel and retrieve cost the same) and does a
 that the clients' own cost dominates what the benchmark measures. `GET .../content` streams a generated JSONL
 results file instead, for the results-iteration memory benchmark.
 
-Run as `python -m tools.bench.server [--results-bytes N]`: it prints its port on the first line of stdout and
+Run as `python -m devtools.bench.server [--results-bytes N]`: it prints its port on the first line of stdout and
 serves until stdin closes (so it never outlives the benchmark that started it) or it is terminated.
 """
 

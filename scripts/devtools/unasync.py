@@ -1,4 +1,4 @@
-"""`python -m tools.unasync [--check]`: write `batches_ext/_async_client.py` from `batches_ext/_client.py`.
+"""`python -m devtools.unasync [--check]`: write `batches_ext/_async_client.py` from `batches_ext/_client.py`.
 
 The sync client is the one written by hand; its async twin is derived by the ordered rewrite rules below and
 formatted with ruff, so the two cannot drift (encode/httpcore's scripts/unasync.py does the same the other way).
@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "batches_ext" / "_client.py"
 TARGET = ROOT / "batches_ext" / "_async_client.py"
 ASYNC_METHODS = "cancel|retrieve|wait|cancel_and_wait|cancel_and_collect|iter_results|_send"
@@ -22,7 +22,7 @@ AWAITED_METHODS = "cancel|retrieve|wait|cancel_and_wait|cancel_and_collect|_send
 RULES: list[tuple[str, str]] = [
     (
         r'^"""`BatchesClient`: the synchronous client\..*"""$',
-        '"""`AsyncBatchesClient`: the asynchronous client, GENERATED from `_client.py` by tools/unasync.py."""',
+        '"""`AsyncBatchesClient`: the async client, GENERATED from `_client.py` by scripts/devtools/unasync.py."""',
     ),
     (
         r"from collections\.abc import Callable, Iterator",
@@ -67,13 +67,13 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.unasync", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.unasync", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the async twin is stale; write nothing")
     args = parser.parse_args(argv)
     expected = render()
     if args.check:
         if TARGET.read_text() != expected:
-            print(f"{TARGET.relative_to(ROOT)} is stale: run python -m tools.unasync", file=sys.stderr)
+            print(f"{TARGET.relative_to(ROOT)} is stale: run python -m devtools.unasync", file=sys.stderr)
             return 1
         return 0
     TARGET.write_text(expected)

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, contextmanager
 from typing import Any, Final
 
-from tools.bench.server import BATCH_PAYLOAD
+from devtools.bench.server import BATCH_PAYLOAD
 
 CLIENTS: Final = ("batches_ext", "openai", "httpx")
 API_KEY: Final = "sk-bench-0000000000000000"

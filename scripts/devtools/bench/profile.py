@@ -1,4 +1,4 @@
-"""Where batches_ext spends its time: `python -m tools.bench.profile {cpu,async,import} [--calls N]`.
+"""Where batches_ext spends its time: `python -m devtools.bench.profile {cpu,async,import} [--calls N]`.
 
 - `cpu`: cProfile around sequential `BatchesClient.cancel` calls against the benchmark server;
 - `async`: cProfile around `AsyncBatchesClient.cancel` calls at concurrency 64;
@@ -21,8 +21,8 @@ import subprocess
 import sys
 from typing import Final
 
-from tools.bench import clients
-from tools.bench.run import ROOT, bench_server, child_env
+from devtools.bench import clients
+from devtools.bench.run import ROOT, bench_server, child_env
 
 # Frames worth showing: the layer, the generated code, and the httpx stack underneath.
 _INTERESTING: Final = r"batches_ext|openai_batches_client|httpx/_client|httpx/_models|httpx/_urlparse|httpcore|json"

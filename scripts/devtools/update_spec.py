@@ -20,10 +20,10 @@ from typing import Any
 
 import yaml
 
-from tools import regenerate
-from tools.spec import SpecError, build_fragment, parse_operation_ids, parse_yaml, render_fragment, summarize_changes
+from devtools import regenerate
+from devtools.spec import SpecError, build_fragment, parse_operation_ids, parse_yaml, render_fragment, summarize_changes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OPENAPI_DIR = regenerate.OPENAPI_DIR
 GENERATED_DIR = regenerate.GENERATED_DIR
 FRAGMENT_NAME = regenerate.FRAGMENT_NAME

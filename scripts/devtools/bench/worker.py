@@ -1,4 +1,4 @@
-"""One measurement of one client, in a fresh process: `python -m tools.bench.worker KIND CLIENT URL [options]`.
+"""One measurement of one client, in a fresh process: `python -m devtools.bench.worker KIND CLIENT URL [options]`.
 
 A process per measurement keeps the clients from disturbing each other: importing the openai SDK leaves ~100 MB
 of objects that slow every later garbage collection, and memory can only be compared from a clean baseline.
@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-from tools.bench import clients
-from tools.bench.server import BATCH_BODY
+from devtools.bench import clients
+from devtools.bench.server import BATCH_BODY
 
 KINDS: Final = ("cpu", "async", "parse", "hold", "results")
 _WARMUP_CALLS: Final = 200  # connection set up, lazy imports and caches filled before the clock starts
