@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -27,7 +28,12 @@ from tests.payloads import DOCUMENTED_STATUSES
 
 SPEC = Path(__file__).resolve().parents[1] / "openapi" / "openai-batches.yaml"
 STATUSES = DOCUMENTED_STATUSES
-MAX_EXAMPLES = 300  # requests across the three operations: about 2 s against the threaded fake
+MAX_EXAMPLES = 300  # requests across the served operations: about 2 s against the threaded fake
+# Operations in the fragment that the fake does not serve yet. Whoever adds one to the fake removes it here (a test
+# below fails while a served operation is still listed); the list must end empty.
+NOT_YET_SERVED = frozenset(
+    {"GET /batches", "POST /batches", "POST /files", "GET /files/{file_id}", "DELETE /files/{file_id}"}
+)
 CONFIG = {
     "generation": {"mode": "positive"},
     # The fragment documents no 401 (SOURCE.md): ignored_auth would flag the fake's correct 401s as undocumented.
@@ -65,12 +71,14 @@ def fake() -> Iterator[tuple[Any, str, list[str], list[str]]]:
 def test_every_fake_response_conforms(schema: Any, fake: tuple[Any, str, list[str], list[str]]) -> None:
     api, base_url, batch_ids, file_ids = fake
     headers = {"Authorization": f"Bearer {api.api_key}"}
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [
+        op for op in (result.ok() for result in schema.get_all_operations()) if op.label not in NOT_YET_SERVED
+    ]
     known = {"batch_id": batch_ids, "file_id": file_ids}
 
     def with_known_id(case: Any, pick: int | None) -> Any:
         # Half the draws replace the generated id with a seeded one, so both "exists" and "missing" are exercised.
-        if pick is not None:
+        if pick is not None and case.path_parameters:
             (name,) = case.path_parameters
             case.path_parameters[name] = known[name][pick % len(known[name])]
         return case
@@ -99,6 +107,8 @@ def test_every_fake_response_conforms(schema: Any, fake: tuple[Any, str, list[st
     statuses = {label: {code for (op, code) in seen if op == label} for label in {op for op, _ in seen}}
     assert set(statuses) == {op.label for op in operations}, seen
     for label, codes in statuses.items():
+        if "{" not in label:
+            continue  # no id in the path: nothing can be missing
         assert codes - {404}, f"{label} never hit an existing resource: {seen}"  # 200, or 400 for a finished batch
         assert 404 in codes, f"{label} never hit a missing resource: {seen}"
 
@@ -123,3 +133,18 @@ def test_the_checks_are_live(schema: Any, fake: tuple[Any, str, list[str], list[
     api.inject_errors(1, status=503)
     with pytest.raises(schemathesis.errors.FailureGroup, match="Server error"):
         case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {api.api_key}"})
+
+
+def test_not_yet_served_lists_only_operations_the_fake_lacks(fake: tuple[Any, str, list[str], list[str]]) -> None:
+    """Every operation still listed as not served answers the fake's "no such route" 404, so the list stays honest."""
+    api, base_url, _, _ = fake
+    for label in sorted(NOT_YET_SERVED):
+        method, path = label.split(" ", 1)
+        response = httpx.request(
+            method,
+            base_url + path.replace("{file_id}", "file-extra"),
+            headers={"Authorization": f"Bearer {api.api_key}"},
+        )
+        assert response.status_code in (404, 405), (
+            f"{label} is served now ({response.status_code}): remove it from NOT_YET_SERVED"
+        )

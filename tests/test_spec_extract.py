@@ -393,7 +393,17 @@ def test_cli_updates_regenerates_and_prints_the_summary(
     assert out.startswith(f"Updated {workspace['openapi'] / regenerate.FRAGMENT_NAME} from {workspace['source']}.")
     lines = set(out.splitlines())  # compared with the committed, real fragment that the scratch copy started from
     assert {"+ field Batch.tree", "+ schema TreeNode", "- field Batch.usage", "- enum Batch.status: expired"} <= lines
-    assert not any("operation" in line for line in lines)  # the same three operations
+    # The synthetic document has three of the committed fragment's operations: the others are reported removed.
+    assert {line for line in lines if "operation" in line} == {
+        f"- operation {op}"
+        for op in (
+            "createBatch (POST /batches)",
+            "createFile (POST /files)",
+            "deleteFile (DELETE /files/{file_id})",
+            "listBatches (GET /batches)",
+            "retrieveFile (GET /files/{file_id})",
+        )
+    }
     package = workspace["generated"] / regenerate.PACKAGE
     assert (package / "api" / "batch" / "cancel_batch.py").is_file()
     assert (package / "models" / "tree_node.py").is_file()  # the cycle generates
@@ -427,10 +437,9 @@ def test_summary_names_added_and_removed_fields_and_enum_values() -> None:
     new = build_fragment(spec, [*OPERATIONS[:2]], OVERRIDES)  # downloadFile dropped
     assert summarize_changes(old, new) == [
         "- operation downloadFile (GET /files/{file_id}/content)",
-        "+ field Batch.errors.data[].hint",
         "+ field Batch.priority",
         "+ field Batch.usage",  # a new object is named once, not with each of its fields
-        "+ field BatchError.hint",
+        "+ field BatchError.hint",  # once, where it is defined: not again as Batch.errors.data[].hint
         "- field Batch.output_file_id",
         "+ enum Batch.status: paused",
         "- enum Batch.status: cancelled",
@@ -443,3 +452,16 @@ def test_summary_survives_a_ref_cycle() -> None:
     lines = summarize_changes(None, fragment)
     assert "+ schema TreeNode" in lines
     assert "+ operation retrieveBatch (GET /batches/{batch_id})" in lines
+
+
+def test_remove_deletes_and_optional_skips_only_what_the_document_lacks() -> None:
+    removing = {"why": "test", "remove": ["components/schemas/Batch/properties/status/enum"]}
+    fragment = build_fragment(synthetic_spec(), OPERATIONS, [*OVERRIDES, removing])
+    assert "enum" not in fragment["components"]["schemas"]["Batch"]["properties"]["status"]
+    missing = "components/schemas/Batch/properties/paused_at"
+    with pytest.raises(SpecError, match="paused_at"):
+        build_fragment(synthetic_spec(), OPERATIONS, [*OVERRIDES, {"why": "test", "nullable": [missing]}])
+    present = "components/schemas/Batch/properties/output_file_id"
+    optional = {"why": "test", "optional": True, "nullable": [missing, present]}
+    fragment = build_fragment(synthetic_spec(), OPERATIONS, [*OVERRIDES, optional])
+    assert {"type": "null"} in fragment["components"]["schemas"]["Batch"]["properties"]["output_file_id"]["anyOf"]

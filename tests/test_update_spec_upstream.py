@@ -87,7 +87,15 @@ def test_summary_of_the_new_spec_names_model_and_usage_as_added(drill: Drill) ->
         "+ field Batch.model",
         "+ field Batch.usage",
         "+ schema BatchError",  # upstream moved the inline `errors.data[]` and `request_counts` objects into
+        "+ schema BatchFileExpirationAfter",
         "+ schema BatchRequestCounts",  # components: their fields are unchanged, so no field line for them
+        "+ schema CreateBatchRequest",  # inline in the old document's createBatch
+        "+ field CreateFileRequest.expires_after",
+        "+ schema FileExpirationAfter",
+        "+ field OpenAIFile.expires_at",
+        "+ enum CreateFileRequest.purpose: evals",
+        "+ enum CreateFileRequest.purpose: user_data",
+        "+ enum OpenAIFile.purpose: user_data",
     ]
     assert drill.old_summary == [line.replace("+", "-", 1) for line in drill.new_summary]
 

@@ -112,15 +112,21 @@ def summarize_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[s
     """
     old_ops, new_ops = _operation_index(old or {}), _operation_index(new)
     old_fields, new_fields = _field_index(old or {}), _field_index(new)
-    added, removed = new_fields.keys() - old_fields.keys(), old_fields.keys() - new_fields.keys()
+    # A change inside a named schema is reported once, where it is defined, not again at every place that uses it.
+    old_canon, new_canon = _canonical_paths(old or {}), _canonical_paths(new)
+    added = {new_canon[f] for f in new_fields.keys() - old_fields.keys()}
+    removed = {old_canon[f] for f in old_fields.keys() - new_fields.keys()}
     lines = [f"+ operation {op} ({new_ops[op]})" for op in sorted(new_ops.keys() - old_ops.keys())]
     lines += [f"- operation {op} ({old_ops[op]})" for op in sorted(old_ops.keys() - new_ops.keys())]
     lines += [f"+ {_kind(f)} {f}" for f in _outermost(added)]
     lines += [f"- {_kind(f)} {f}" for f in _outermost(removed)]
+    enum_changes: dict[str, None] = {}  # ordered and deduplicated
     for field in sorted(old_fields.keys() & new_fields.keys()):
         before, after = old_fields[field], new_fields[field]
-        lines += [f"+ enum {field}: {value}" for value in sorted(after - before)]
-        lines += [f"- enum {field}: {value}" for value in sorted(before - after)]
+        where = new_canon[field]
+        enum_changes.update(dict.fromkeys(f"+ enum {where}: {value}" for value in sorted(after - before)))
+        enum_changes.update(dict.fromkeys(f"- enum {where}: {value}" for value in sorted(before - after)))
+    lines += enum_changes
     return lines
 
 
@@ -262,7 +268,7 @@ def _make_nullable(schema: dict[str, Any]) -> dict[str, Any]:
 # --- overrides --------------------------------------------------------------------------------------------------
 
 
-OVERRIDE_ACTIONS = ("nullable", "merge", "set")
+OVERRIDE_ACTIONS = ("nullable", "merge", "set", "remove")
 
 
 def _apply_overrides(
@@ -273,26 +279,46 @@ def _apply_overrides(
     for number, entry in enumerate(overrides, start=1):
         if not isinstance(entry, dict) or not entry.get("why"):
             raise SpecError(f"override #{number} must be a mapping with a 'why'")
-        unknown = sorted(set(entry) - {"why", *OVERRIDE_ACTIONS})
+        unknown = sorted(set(entry) - {"why", "optional", *OVERRIDE_ACTIONS})
         if unknown or not any(action in entry for action in OVERRIDE_ACTIONS):
             raise SpecError(
                 f"override #{number} must use one of {', '.join(OVERRIDE_ACTIONS)}"
                 + (f"; unknown key(s): {', '.join(unknown)}" if unknown else "")
             )
+        optional = entry.get("optional", False)
         if "nullable" in entry:
-            for target in _targets(entry["nullable"], number, "nullable"):
-                parent, key = _locate(doc, operations, target, number)
+            for parent, key in _present(doc, operations, entry["nullable"], number, "nullable", optional=optional):
                 parent[key] = _make_nullable(parent[key])
+        if "remove" in entry:
+            for parent, key in _present(doc, operations, entry["remove"], number, "remove", optional=optional):
+                del parent[key]
         for action in ("merge", "set"):
             if action not in entry:
                 continue
             spec = entry[action]
             if not isinstance(spec, dict) or "value" not in spec:
                 raise SpecError(f"override #{number}: '{action}' needs 'at' (a list of targets) and 'value'")
-            for target in _targets(spec.get("at"), number, f"{action}.at"):
-                parent, key = _locate(doc, operations, target, number)
+            for parent, key in _present(doc, operations, spec.get("at"), number, f"{action}.at", optional=optional):
                 value = copy.deepcopy(spec["value"])
                 parent[key] = _deep_merge(parent[key], value) if action == "merge" else value
+
+
+def _present(
+    doc: dict[str, Any],
+    operations: dict[str, tuple[str, str]],
+    targets: Any,
+    number: int,
+    where: str,
+    *,
+    optional: bool,
+) -> Iterator[tuple[Any, Any]]:
+    """The container and key of each target; with `optional`, targets the document lacks are skipped."""
+    for target in _targets(targets, number, where):
+        try:
+            yield _locate(doc, operations, target, number)
+        except SpecError:
+            if not optional:
+                raise
 
 
 def _targets(value: Any, number: int, where: str) -> list[str]:
@@ -359,15 +385,29 @@ def _operation_index(fragment: dict[str, Any]) -> dict[str, str]:
 
 def _field_index(fragment: dict[str, Any]) -> dict[str, frozenset[str]]:
     """Map every schema and field path (`Batch`, `Batch.usage.input_tokens`) to its enum values (often none)."""
+    return {path: enums for path, (enums, _) in _field_entries(fragment).items()}
+
+
+def _canonical_paths(fragment: dict[str, Any]) -> dict[str, str]:
+    """Map every field path to where it is defined: `ListBatchesResponse.data[].model` to `Batch.model`."""
+    return {path: canonical for path, (_, canonical) in _field_entries(fragment).items()}
+
+
+def _field_entries(fragment: dict[str, Any]) -> dict[str, tuple[frozenset[str], str]]:
     schemas = fragment.get("components", {}).get("schemas", {})
-    index: dict[str, frozenset[str]] = {}
+    index: dict[str, tuple[frozenset[str], str]] = {}
     for name, schema in schemas.items():
-        _walk_fields(schema, name, index, schemas, (f"#/components/schemas/{name}",))
+        _walk_fields(schema, name, name, index, schemas, (f"#/components/schemas/{name}",))
     return index
 
 
 def _walk_fields(
-    schema: Any, prefix: str, index: dict[str, frozenset[str]], schemas: dict[str, Any], seen: tuple[str, ...]
+    schema: Any,
+    prefix: str,
+    canonical: str,
+    index: dict[str, tuple[frozenset[str], str]],
+    schemas: dict[str, Any],
+    seen: tuple[str, ...],
 ) -> None:
     if not isinstance(schema, dict):
         return
@@ -375,18 +415,21 @@ def _walk_fields(
     if isinstance(ref, str):
         match = _LOCAL_REF.match(ref)
         if ref in seen or not match or match[1] != "schemas" or match[3]:  # a cycle, or nothing to index
-            index.setdefault(prefix, frozenset())
+            index.setdefault(prefix, (frozenset(), canonical))
             return
-        _walk_fields(schemas.get(_unescape(match[2])), prefix, index, schemas, (*seen, ref))
+        name = _unescape(match[2])
+        index.setdefault(prefix, (frozenset(), canonical))  # the field is defined here; what it holds, in `name`
+        _walk_fields(schemas.get(name), prefix, name, index, schemas, (*seen, ref))
         return
-    index[prefix] = index.get(prefix, frozenset()) | frozenset(str(v) for v in schema.get("enum", []))
+    enums, defined_at = index.get(prefix, (frozenset(), canonical))
+    index[prefix] = (enums | frozenset(str(v) for v in schema.get("enum", [])), defined_at)
     for key in ("anyOf", "oneOf", "allOf"):
         for member in schema.get(key, []):
-            _walk_fields(member, prefix, index, schemas, seen)
+            _walk_fields(member, prefix, canonical, index, schemas, seen)
     for field, sub in schema.get("properties", {}).items():
-        _walk_fields(sub, f"{prefix}.{field}", index, schemas, seen)
+        _walk_fields(sub, f"{prefix}.{field}", f"{canonical}.{field}", index, schemas, seen)
     if isinstance(schema.get("items"), dict):
-        _walk_fields(schema["items"], f"{prefix}[]", index, schemas, seen)
+        _walk_fields(schema["items"], f"{prefix}[]", f"{canonical}[]", index, schemas, seen)
 
 
 def _kind(path: str) -> str:
