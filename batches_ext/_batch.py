@@ -1,9 +1,10 @@
 """The ergonomic `Batch`: the API's batch object with datetimes, lists and dicts instead of unix ints and nulls.
 
 A `Batch` keeps the JSON object it was built from, so `to_dict()` is lossless (nulls and unknown fields included)
-and reading a field costs one dict lookup. The generated model is built on first use of `raw`. Shapes are checked
-once, at construction, for exactly the fields this layer reads: a wrong type is an
-`APIResponseValidationError`, never a `KeyError` or `TypeError` later.
+and reading a field costs one dict lookup. Servers that speak OpenAI's protocol (Azure, Zhipu, Groq, Cerebras,
+...) write a batch in many ways: ISO timestamps, milliseconds, capitalised statuses, null counts, errors as a list
+or a string, no `endpoint`. Anything with an `id` and a `status` parses, and each accessor turns what it finds
+into a sensible value, said in its docstring, instead of raising.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from openai_batches_client.models.batch_status import BatchStatus
 
 from batches_ext import convert
-from batches_ext.errors import APIResponseValidationError
+from batches_ext._model import WireObject, count, number, text
 
 if TYPE_CHECKING:
     from openai_batches_client.models.batch import Batch as GeneratedBatch
@@ -58,12 +59,9 @@ _ENDED_AT: Final = {
 }
 
 
-_AnyObject = object  # `Batch.object` (the API's field) shadows the builtin inside the class body
-
-
 @dataclass(frozen=True, slots=True)
 class RequestCounts:
-    """How many of the batch's requests finished, and how."""
+    """How many of the batch's requests finished, and how; a count the server leaves null or omits is 0."""
 
     total: int
     completed: int
@@ -82,7 +80,7 @@ class RequestCounts:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token usage of the batch (only on batches created after 2025-09-07)."""
+    """Token usage of the batch (only on batches created after 2025-09-07); a count not reported is 0."""
 
     input_tokens: int
     output_tokens: int
@@ -101,178 +99,207 @@ class BatchErrorDetail:
     line: int | None
 
 
-class Batch:
-    """A batch, as returned by cancel and retrieve.
+class Batch(WireObject["GeneratedBatch"]):
+    """A batch, as returned by cancel, retrieve, create and list.
 
     Every field of the API's object is an attribute; `*_at` timestamps are aware UTC datetimes (or None),
-    `errors` is a list, `metadata` a dict. Unknown fields are kept: see `extra` and `to_dict()`.
+    `errors` is a list, `metadata` a dict. A field of the generated model without a typed accessor here (one a
+    spec update added) is an attribute too, as received (`*_at` ones as datetimes). Unknown fields are kept: see
+    `extra` and `to_dict()`.
     """
 
-    __slots__ = ("_data", "_raw", "request_id")
+    __slots__ = ()
 
-    def __init__(self, data: dict[str, Any], *, request_id: str | None = None) -> None:
-        """Wrap an already validated JSON object; use `Batch.from_dict` for untrusted input."""
-        self._data = data
-        self._raw: GeneratedBatch | None = None
-        self.request_id = request_id
+    @staticmethod
+    def _generated_model() -> type[GeneratedBatch]:
+        # Imported here: the generated models (and attrs) cost ~25 ms of import time, and most users never need them.
+        from openai_batches_client.models.batch import Batch as GeneratedBatch  # noqa: PLC0415
+
+        return GeneratedBatch
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, request_id: str | None = None) -> Batch:
-        """Build a Batch from the API's JSON object, checking the shape of every field this class reads.
-
-        Raises:
-            APIResponseValidationError: `data` is not a batch object (missing or mistyped field).
-
-        """
-        problem = _shape_problem(data)
-        if problem:
-            raise APIResponseValidationError(f"response is not a Batch: {problem}", body=data)
-        return cls(dict(data), request_id=request_id)
+    def _not_recognised(cls, data: Mapping[str, Any]) -> str | None:
+        # The one check on the hot path: everything else is read tolerantly by the accessors.
+        batch_id, status = data.get("id"), data.get("status")
+        if not isinstance(batch_id, str) or not batch_id:
+            return "field 'id' must be a non-empty string" if "id" in data else "required field 'id' is missing"
+        if not isinstance(status, str):
+            return "field 'status' must be a string" if "status" in data else "required field 'status' is missing"
+        return None
 
     # --- identity and the request ------------------------------------------------------------------------------
 
     @property
     def id(self) -> str:
-        """The batch's id, like `batch_abc123`."""
-        return str(self._data["id"])
+        """The batch's id, like `batch_abc123` (any format: UUIDs, numeric strings, LiteLLM's base64 ids)."""
+        return text(self._data.get("id")) or ""
 
     @property
-    def object(self) -> str:
-        """Always `batch`."""
-        return str(self._data["object"])
+    def object(self) -> str | None:
+        """`batch`; None when the server omits it."""
+        return text(self._data.get("object"))
 
     @property
     def status(self) -> BatchStatus:
-        """The current status; a value this client does not know is kept verbatim and equals its string."""
-        return BatchStatus(self._data["status"])
+        """The current status: documented values whatever their case; any other value kept verbatim as a member.
+
+        `Batch(...).status == "in_progress"` for `IN_PROGRESS`; an unknown value such as `queued` equals its string
+        and is neither terminal nor cancellable.
+        """
+        value = self._data.get("status")
+        return convert.to_status(value if isinstance(value, str) else str(value))
 
     @property
-    def endpoint(self) -> str:
-        """The API endpoint the batch's requests go to, like `/v1/chat/completions`."""
-        return str(self._data["endpoint"])
+    def endpoint(self) -> str | None:
+        """The API endpoint the batch's requests go to, like `/v1/chat/completions`; None when the server omits it."""
+        return text(self._data.get("endpoint"))
 
     @property
     def model(self) -> str | None:
-        """The model that processes the batch, when the API says."""
-        return self._data.get("model")
+        """The model that processes the batch; None when the server does not say (or says `""`)."""
+        return text(self._data.get("model"))
 
     @property
-    def input_file_id(self) -> str:
-        """The file holding the batch's requests."""
-        return str(self._data["input_file_id"])
+    def input_file_id(self) -> str | None:
+        """The file holding the batch's requests; None when missing (an empty id counts as none)."""
+        return text(self._data.get("input_file_id"))
 
     @property
-    def completion_window(self) -> str:
-        """The time frame within which the batch should be processed, like `24h`."""
-        return str(self._data["completion_window"])
+    def completion_window(self) -> str | None:
+        """The time frame within which the batch should be processed, like `24h`; None when missing."""
+        return text(self._data.get("completion_window"))
 
     @property
     def output_file_id(self) -> str | None:
         """The file of successful results, or None (an empty id counts as none)."""
-        return self._data.get("output_file_id") or None
+        return text(self._data.get("output_file_id"))
 
     @property
     def error_file_id(self) -> str | None:
         """The file of failed requests' results, or None (an empty id counts as none)."""
-        return self._data.get("error_file_id") or None
+        return text(self._data.get("error_file_id"))
 
-    # --- timestamps ----------------------------------------------------------------------------------------------
+    # --- timestamps: unix seconds, milliseconds or ISO-8601, read by convert.to_datetime -------------------------
 
     @property
-    def created_at(self) -> datetime:
-        """When the batch was created."""
-        created = convert.from_unix(self._data["created_at"])
-        assert created is not None  # noqa: S101 - required and checked non-null in from_dict
-        return created
+    def created_at(self) -> datetime | None:
+        """When the batch was created; None only if a server leaves it unset."""
+        return convert.to_datetime(self._data.get("created_at"))
 
     @property
     def in_progress_at(self) -> datetime | None:
         """When the batch started processing."""
-        return convert.from_unix(self._data.get("in_progress_at"))
+        return convert.to_datetime(self._data.get("in_progress_at"))
 
     @property
     def expires_at(self) -> datetime | None:
         """When the batch will expire."""
-        return convert.from_unix(self._data.get("expires_at"))
+        return convert.to_datetime(self._data.get("expires_at"))
 
     @property
     def finalizing_at(self) -> datetime | None:
         """When the batch started finalizing."""
-        return convert.from_unix(self._data.get("finalizing_at"))
+        return convert.to_datetime(self._data.get("finalizing_at"))
 
     @property
     def completed_at(self) -> datetime | None:
         """When the batch completed."""
-        return convert.from_unix(self._data.get("completed_at"))
+        return convert.to_datetime(self._data.get("completed_at"))
 
     @property
     def failed_at(self) -> datetime | None:
         """When the batch failed."""
-        return convert.from_unix(self._data.get("failed_at"))
+        return convert.to_datetime(self._data.get("failed_at"))
 
     @property
     def expired_at(self) -> datetime | None:
         """When the batch expired."""
-        return convert.from_unix(self._data.get("expired_at"))
+        return convert.to_datetime(self._data.get("expired_at"))
 
     @property
     def cancelling_at(self) -> datetime | None:
         """When the batch started cancelling."""
-        return convert.from_unix(self._data.get("cancelling_at"))
+        return convert.to_datetime(self._data.get("cancelling_at"))
 
     @property
     def cancelled_at(self) -> datetime | None:
         """When the batch was cancelled."""
-        return convert.from_unix(self._data.get("cancelled_at"))
+        return convert.to_datetime(self._data.get("cancelled_at"))
 
     # --- nested objects ------------------------------------------------------------------------------------------
 
     @property
     def request_counts(self) -> RequestCounts | None:
-        """Requests total, completed and failed; None when the API omits them."""
+        """Requests total, completed and failed; None when the server omits them or sends null.
+
+        A member that is null or missing counts as 0 (a total of 0 means "not known yet": `progress` is None).
+        """
         counts = self._data.get("request_counts")
-        if counts is None:
+        if not isinstance(counts, Mapping):
             return None
-        return RequestCounts(total=counts["total"], completed=counts["completed"], failed=counts["failed"])
+        return RequestCounts(
+            total=count(counts.get("total")),
+            completed=count(counts.get("completed")),
+            failed=count(counts.get("failed")),
+        )
 
     @property
     def usage(self) -> Usage | None:
-        """Token usage, when the API reports it."""
+        """Token usage, when the server reports it (None otherwise); a count it leaves out is 0."""
         usage = self._data.get("usage")
-        if usage is None:
+        if not isinstance(usage, Mapping):
             return None
+        cached, reasoning = usage.get("input_tokens_details"), usage.get("output_tokens_details")
         return Usage(
-            input_tokens=usage["input_tokens"],
-            output_tokens=usage["output_tokens"],
-            total_tokens=usage["total_tokens"],
-            cached_tokens=usage["input_tokens_details"]["cached_tokens"],
-            reasoning_tokens=usage["output_tokens_details"]["reasoning_tokens"],
+            input_tokens=count(usage.get("input_tokens")),
+            output_tokens=count(usage.get("output_tokens")),
+            total_tokens=count(usage.get("total_tokens")),
+            cached_tokens=count(cached.get("cached_tokens")) if isinstance(cached, Mapping) else 0,
+            reasoning_tokens=count(reasoning.get("reasoning_tokens")) if isinstance(reasoning, Mapping) else 0,
         )
 
     @property
     def errors(self) -> list[BatchErrorDetail]:
-        """Validation errors of the batch's input; empty when there are none."""
-        data = (self._data.get("errors") or {}).get("data") or []
-        return [
-            BatchErrorDetail(code=e.get("code"), message=e.get("message"), param=e.get("param"), line=e.get("line"))
-            for e in data
-        ]
+        """Why (part of) the input was rejected; empty when there is nothing.
+
+        Read from every shape servers use: OpenAI's `{"object": "list", "data": [...]}`, a bare list, one error
+        object, or a plain string (which becomes one entry's `message`; `""` is no error). In an entry, a `code`,
+        `message` or `param` that is a number becomes text, and a `line` that is not an integer becomes None;
+        entries that are neither objects nor non-empty strings are skipped.
+        """
+        errors = self._data.get("errors")
+        if isinstance(errors, Mapping):
+            errors = errors.get("data", errors) if "data" in errors else [errors]
+        if isinstance(errors, str | Mapping):
+            errors = [errors]
+        if not isinstance(errors, list):
+            return []
+        return [detail for detail in map(_error_detail, errors) if detail is not None]
 
     @property
-    def metadata(self) -> dict[str, str]:
-        """The batch's metadata (a copy); empty when there is none."""
-        return dict(self._data.get("metadata") or {})
+    def metadata(self) -> dict[str, Any]:
+        """The batch's metadata (a copy), values as sent (OpenAI's are strings); empty when there is none."""
+        metadata = self._data.get("metadata")
+        if not isinstance(metadata, Mapping):
+            return {}
+        return {str(key): copy.deepcopy(value) for key, value in metadata.items()}
 
     # --- derived -------------------------------------------------------------------------------------------------
 
     @property
     def is_terminal(self) -> bool:
-        """True once the batch can no longer change: completed, failed, expired or cancelled."""
+        """True once the batch can no longer change: completed, failed, expired or cancelled.
+
+        False for a status this client does not know: a wait keeps polling it (until its deadline).
+        """
         return self.status in TERMINAL_STATUSES
 
     @property
     def is_cancellable(self) -> bool:
-        """True while a cancel request would stop the batch: validating, in progress or finalizing."""
+        """True while a cancel request would stop the batch: validating, in progress or finalizing.
+
+        False for a status this client does not know (a cancel can still be sent; the server decides).
+        """
         return self.status in CANCELLABLE_STATUSES
 
     @property
@@ -283,9 +310,9 @@ class Batch:
 
     @property
     def ended_at(self) -> datetime | None:
-        """When the batch reached its terminal status, or None while it runs."""
+        """When the batch reached its terminal status, or None while it runs (or when the server did not say)."""
         field = _ENDED_AT.get(self.status)
-        return getattr(self, field) if field else None
+        return convert.to_datetime(self._data.get(field)) if field else None
 
     def duration(self, start: str = "created_at", end: str | None = None) -> timedelta | None:
         """Time between two lifecycle timestamps, by field name; `end` defaults to when the batch ended.
@@ -299,36 +326,8 @@ class Batch:
         for name in (start, end):
             if name is not None and name not in TIMESTAMP_FIELDS:
                 raise ValueError(f"{name!r} is not a timestamp field; expected one of {', '.join(TIMESTAMP_FIELDS)}")
-        return convert.duration(getattr(self, start), self.ended_at if end is None else getattr(self, end))
-
-    # --- raw forms -----------------------------------------------------------------------------------------------
-
-    @property
-    def raw(self) -> GeneratedBatch:
-        """The generated model for this batch (built on first access)."""
-        if self._raw is None:
-            # Imported here: the generated models (and attrs) cost ~25 ms of import time, and most users never
-            # need them.
-            from openai_batches_client.models.batch import Batch as GeneratedBatch  # noqa: PLC0415
-
-            self._raw = GeneratedBatch.from_dict(self._data)
-        return self._raw
-
-    @property
-    def extra(self) -> dict[str, Any]:
-        """Fields the API sent that this client's spec does not know, as received."""
-        return copy.deepcopy(self.raw.additional_properties)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object exactly as received (a deep copy): nulls and unknown fields included."""
-        return copy.deepcopy(self._data)
-
-    def __eq__(self, other: _AnyObject) -> bool:
-        if not isinstance(other, Batch):
-            return NotImplemented
-        return self._data == other._data
-
-    __hash__ = None  # type: ignore[assignment]  # mutable-looking value object: equal by content, not hashable
+        finish = self.ended_at if end is None else convert.to_datetime(self._data.get(end))
+        return convert.duration(convert.to_datetime(self._data.get(start)), finish)
 
     def __repr__(self) -> str:
         counts = self.request_counts
@@ -336,82 +335,14 @@ class Batch:
         return f"Batch(id={self.id!r}, status={str(self.status)!r}{done})"
 
 
-# --- shape checks ----------------------------------------------------------------------------------------------
-
-_NUMBER = (int, float)
-_REQUIRED_TEXT: Final = ("id", "object", "endpoint", "input_file_id", "completion_window", "status")
-_OPTIONAL_TEXT: Final = ("model", "output_file_id", "error_file_id")
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, _NUMBER) and not isinstance(value, bool)
-
-
-def _shape_problem(data: Mapping[str, Any]) -> str | None:  # noqa: PLR0911, PLR0912 - one flat checklist
-    """Return what is wrong with `data` as a batch object, or None when every field this layer reads is sound."""
-    if not isinstance(data, Mapping):
-        return f"expected a JSON object, got {type(data).__name__}"
-    for name in _REQUIRED_TEXT:
-        if name not in data:
-            return f"required field {name!r} is missing"
-        if not isinstance(data[name], str):
-            return f"field {name!r} must be a string, got {type(data[name]).__name__}"
-    if not _is_number(data.get("created_at")):
-        return "required field 'created_at' must be a unix timestamp"
-    for name in TIMESTAMP_FIELDS[1:]:
-        value = data.get(name)
-        if value is not None and not _is_number(value):
-            return f"field {name!r} must be a unix timestamp or null, got {type(value).__name__}"
-    for name in _OPTIONAL_TEXT:
-        value = data.get(name)
-        if value is not None and not isinstance(value, str):
-            return f"field {name!r} must be a string or null, got {type(value).__name__}"
-    counts = data.get("request_counts")
-    if counts is not None and not (
-        isinstance(counts, Mapping) and all(_is_int(counts.get(k)) for k in ("total", "completed", "failed"))
-    ):
-        return "field 'request_counts' must hold integer 'total', 'completed' and 'failed'"
-    usage = data.get("usage")
-    if usage is not None and not _usage_ok(usage):
-        return "field 'usage' must hold integer token counts"
-    metadata = data.get("metadata")
-    if metadata is not None and not (
-        isinstance(metadata, Mapping) and all(isinstance(v, str) for v in metadata.values())
-    ):
-        return "field 'metadata' must be an object of strings or null"
-    errors = data.get("errors")
-    if errors is not None and not _errors_ok(errors):
-        return "field 'errors' must be an object whose 'data' is a list of error objects"
-    return None
-
-
-def _usage_ok(usage: object) -> bool:
-    if not isinstance(usage, Mapping):
-        return False
-    if not all(_is_int(usage.get(k)) for k in ("input_tokens", "output_tokens", "total_tokens")):
-        return False
-    for details, key in (("input_tokens_details", "cached_tokens"), ("output_tokens_details", "reasoning_tokens")):
-        value = usage.get(details)  # required by the spec, so the generated model can be built from it
-        if not (isinstance(value, Mapping) and _is_int(value.get(key))):
-            return False
-    return True
-
-
-def _errors_ok(errors: object) -> bool:
-    if not isinstance(errors, Mapping):
-        return False
-    items = errors.get("data")
-    if items is None:
-        return True
-    return isinstance(items, list) and all(_error_item_ok(item) for item in items)
-
-
-def _error_item_ok(item: object) -> bool:
+def _error_detail(item: object) -> BatchErrorDetail | None:
+    if isinstance(item, str):
+        return BatchErrorDetail(code=None, message=item, param=None, line=None) if item else None
     if not isinstance(item, Mapping):
-        return False
-    texts_ok = all(item.get(k) is None or isinstance(item.get(k), str) for k in ("code", "message", "param"))
-    return texts_ok and (item.get("line") is None or _is_int(item.get("line")))
+        return None
+    return BatchErrorDetail(
+        code=text(item.get("code")),
+        message=text(item.get("message")),
+        param=text(item.get("param")),
+        line=number(item.get("line")),
+    )

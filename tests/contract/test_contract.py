@@ -86,7 +86,7 @@ def _assert_faithful(parsed: Batch, payload: dict[str, Any]) -> None:
     assert parsed.to_dict() == payload
     for name in TIMESTAMPS:
         value, sent = getattr(parsed, name), payload.get(name)
-        if sent is None:
+        if not sent:  # null, missing or 0: "not set", never 1970
             assert value is None, name
         else:
             assert value == _utc(sent), name
