@@ -17,6 +17,8 @@ from batches_ext._batch import (
     Usage,
 )
 from batches_ext._client import BatchesClient
+from batches_ext._file import FileDeleted, FileObject
+from batches_ext._page import BatchPage
 from batches_ext._settings import NOT_GIVEN, NotGiven
 
 __version__ = "0.1.0"
@@ -28,8 +30,11 @@ __all__ = [
     "AsyncBatchesClient",
     "Batch",
     "BatchErrorDetail",
+    "BatchPage",
     "BatchStatus",
     "BatchesClient",
+    "FileDeleted",
+    "FileObject",
     "NotGiven",
     "RequestCounts",
     "Usage",
