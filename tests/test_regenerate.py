@@ -63,3 +63,17 @@ def test_generator_failure_is_reported_and_leaves_the_output_alone(
     assert regenerate.main(["--openapi-dir", str(openapi_dir), "--out", str(out)]) == 1
     assert capsys.readouterr().err.startswith("regenerate: openapi-python-client generate failed:")
     assert regenerate.differences(fresh / regenerate.PACKAGE, out / regenerate.PACKAGE, "generated") == []
+
+
+def test_a_layer_that_does_not_import_is_a_warning_not_a_crash(
+    fresh: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "generated"
+    shutil.copytree(fresh, out)
+    (out / regenerate.PACKAGE / "models" / "batch_status.py").unlink()  # the layer imports BatchStatus
+    with pytest.raises(regenerate.GenerationError, match="batches_ext does not import against"):
+        regenerate.unreviewed_layer_fields(out)
+    regenerate.warn_about_layer(out)
+    assert "warning: batches_ext does not import against" in capsys.readouterr().err
+    regenerate.warn_about_layer(fresh)  # the committed fragment's client: every field typed, nothing to say
+    assert capsys.readouterr().err == ""

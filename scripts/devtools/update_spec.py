@@ -159,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(changes) if changes else NO_CHANGES)
     if args.no_regenerate:
         print("The generated client was not rebuilt: run scripts/regenerate.")
+    else:
+        regenerate.warn_about_layer(args.generated_dir)
     return 0
 
 
