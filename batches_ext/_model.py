@@ -17,7 +17,7 @@ import builtins
 import copy
 import keyword
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, NamedTuple, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Self, TypeVar
 
 from batches_ext import convert
 from batches_ext.errors import APIResponseValidationError
@@ -26,22 +26,29 @@ __all__ = ["WireObject", "generated_fields", "unreviewed_fields"]
 
 ModelT = TypeVar("ModelT")
 _UNBUILT: Final = object()  # `_raw` before the first read of `raw`
-# openapi-python-client appends `_` to a field name that is one of these (its `strings.RESERVED_WORDS`).
-_RESERVED: Final = (frozenset(dir(builtins)) | {"self", "true", "false", "datetime"}) - {"id"}
+# openapi-python-client appends `_` to a field name that is a keyword or one of these (`strings.RESERVED_WORDS`).
+_RESERVED_EXTRA: Final = frozenset({"self", "true", "false", "datetime"})
 # Annotations of a field that can hold an instant as the API writes it (unix number, or ISO string).
 _INSTANT_TYPES: Final = frozenset({"int", "float", "str", "datetime", "datetime.datetime", "None", "Unset"})
 _WRAPPERS: list[type[WireObject[Any]]] = []  # the layer's own subclasses, for `unreviewed_fields`
 _PACKAGE: Final = __name__.rpartition(".")[0]  # `batches_ext`, or the package a vendored copy lives in
 
 
-class Field(NamedTuple):
+class Field:
     """One field of a generated model: its name on the wire and whether it holds an instant."""
 
-    wire: str
-    instant: bool
+    __slots__ = ("instant", "wire")
+
+    def __init__(self, wire: str, *, instant: bool) -> None:
+        self.wire = wire
+        self.instant = instant
 
 
 _FIELDS: dict[type, dict[str, Field]] = {}  # generated model -> its fields by attribute name (wire and Python)
+
+
+def _reserved(name: str) -> bool:
+    return name != "id" and (keyword.iskeyword(name) or hasattr(builtins, name) or name in _RESERVED_EXTRA)
 
 
 def generated_fields(model: type) -> dict[str, Field]:
@@ -55,9 +62,7 @@ def generated_fields(model: type) -> dict[str, Field]:
             if not attribute.init:  # `additional_properties`
                 continue
             name = attribute.name
-            wire = (
-                name[:-1] if name.endswith("_") and (name[:-1] in _RESERVED or keyword.iskeyword(name[:-1])) else name
-            )
+            wire = name[:-1] if name.endswith("_") and _reserved(name[:-1]) else name
             kinds = {part.strip() for part in str(attribute.type).split("|")}
             field = Field(wire=wire, instant=wire.endswith("_at") and kinds <= _INSTANT_TYPES)
             fields[name] = fields[wire] = field
