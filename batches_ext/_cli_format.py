@@ -93,13 +93,13 @@ def batch_table(batch: Batch, now: datetime) -> str:
     rows: list[tuple[str, str]] = [
         ("id", clean(batch.id)),
         ("status", clean(batch.status)),
-        ("endpoint", clean(batch.endpoint)),
+        ("endpoint", clean(batch.endpoint or "not reported")),
     ]
     if batch.model:
         rows.append(("model", clean(batch.model)))
     rows.append(("request_counts", counts_text(batch.request_counts)))
     rows += [
-        ("input_file_id", clean(batch.input_file_id)),
+        ("input_file_id", clean(batch.input_file_id or "none")),
         ("output_file_id", clean(batch.output_file_id or "none")),
         ("error_file_id", clean(batch.error_file_id or "none")),
     ]

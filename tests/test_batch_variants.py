@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from batches_ext import Batch, BatchErrorDetail, BatchStatus, RequestCounts, Usage
 from batches_ext._batch import TIMESTAMP_FIELDS
+from batches_ext._cli_format import batch_table
 from tests.payloads import CANCELLING, MINIMAL, SEED_COMPLETED, batch
 
 # An Azure-style batch: ISO timestamps with seven fractional digits, capitalised status, no endpoint, null counts.
@@ -81,6 +82,17 @@ def test_azure_like_batch() -> None:
     assert parsed.request_counts == RequestCounts(total=0, completed=0, failed=0)
     assert parsed.progress is None
     assert parsed.to_dict() == AZURE_LIKE
+
+
+def test_cli_table_of_a_variant_batch() -> None:
+    without = batch(AZURE_LIKE, input_file_id="", metadata={"n": 3, "tags": ["a"]}, errors="quota exceeded")
+    table = batch_table(Batch.from_dict(without), datetime(2025, 2, 3, 9, 15, 42, tzinfo=UTC))
+    assert "None" not in table
+    assert "endpoint:       not reported" in table
+    assert "input_file_id:  none" in table
+    assert "metadata:       n=3, tags=['a']" in table
+    assert "errors:         error: quota exceeded" in table
+    assert "created_at:     2025-02-03T08:15:42Z (59 min ago)" in table
 
 
 def test_millisecond_batch() -> None:
