@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openai_batches_client.models.batch import Batch as GeneratedBatch
 from openai_batches_client.models.delete_file_response import DeleteFileResponse
 from openai_batches_client.models.list_batches_response import ListBatchesResponse
@@ -249,3 +251,43 @@ def test_wire_names_follow_the_generator() -> None:
         source = inspect.getsource(model.from_dict)
         for field in generated_fields(model).values():
             assert f'd.pop("{field.wire}"' in source, (model.__name__, field.wire)
+
+
+# --- the property: nothing a server sends in these objects makes an attribute raise ------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+batch_like = st.fixed_dictionaries({"id": st.text(min_size=1, max_size=8), "status": st.text(max_size=8)})
+
+
+def _read_all(parsed: WireObject[Any]) -> None:
+    for name in dir(type(parsed)):
+        if not name.startswith("_") and isinstance(getattr(type(parsed), name), property):
+            getattr(parsed, name)
+    repr(parsed)
+    assert type(parsed).from_dict(parsed.to_dict()) == parsed or parsed.to_dict() != parsed.to_dict()  # NaN
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    fields=st.dictionaries(st.sampled_from([*sorted(FILE), "extra"]), json_values),
+    file_id=st.text(min_size=1, max_size=8),
+)
+def test_any_file_object_parses_and_no_attribute_raises(fields: dict[str, Any], file_id: str) -> None:
+    for cls in (FileObject, FileDeleted):
+        _read_all(cls.from_dict({**fields, "id": file_id}))
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    envelope=st.dictionaries(st.sampled_from(["object", "first_id", "last_id", "has_more", "paging"]), json_values),
+    items=st.lists(batch_like | json_values, max_size=4),
+)
+def test_any_page_parses_and_no_attribute_raises(envelope: dict[str, Any], items: list[Any]) -> None:
+    parsed = BatchPage.from_dict({**envelope, "data": items})
+    _read_all(parsed)
+    assert len(parsed) == sum(1 for item in items if isinstance(item, dict) and Batch._not_recognised(item) is None)
+    assert parsed.next_cursor is None or isinstance(parsed.next_cursor, str)
