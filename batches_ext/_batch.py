@@ -13,7 +13,7 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from openai_batches_client.models.batch_status import BatchStatus
 
@@ -109,6 +109,15 @@ class Batch(WireObject["GeneratedBatch"]):
     """
 
     __slots__ = ()
+    _NESTED_REVIEWED: ClassVar[Mapping[str, frozenset[str]]] = {
+        "request_counts": frozenset({"total", "completed", "failed"}),
+        "usage": frozenset({"input_tokens", "output_tokens", "total_tokens", "input_tokens_details",
+                            "output_tokens_details"}),
+        "usage.input_tokens_details": frozenset({"cached_tokens"}),
+        "usage.output_tokens_details": frozenset({"reasoning_tokens"}),
+        "errors": frozenset({"object", "data"}),  # `object` is always "list"
+        "errors.data": frozenset({"code", "message", "param", "line"}),
+    }  # fmt: skip
 
     @staticmethod
     def _generated_model() -> type[GeneratedBatch]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import builtins
 import copy
 import keyword
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Self, TypeVar
 
@@ -80,6 +81,9 @@ class WireObject(Generic[ModelT]):
 
     __slots__ = ("_data", "_raw", "request_id")
     _AS_RECEIVED: ClassVar[frozenset[str]] = frozenset()
+    # For a nested object of the generated model (a dotted path of wire names, through lists), the fields the layer
+    # reads from it: the rest are named by `unreviewed_fields`, like the top level's.
+    _NESTED_REVIEWED: ClassVar[Mapping[str, frozenset[str]]] = {}
 
     def __init__(self, data: dict[str, Any], *, request_id: str | None = None) -> None:
         """Wrap a JSON object as it came from the server; use `from_dict` for a body not known to be one."""
@@ -186,16 +190,42 @@ def unreviewed_fields() -> dict[str, list[str]]:
     """For each wire object class, the generated model's fields it neither types nor lists in `_AS_RECEIVED`.
 
     Such a field works already (as received, or as a datetime for `*_at`), but has no documented, typed accessor:
-    whoever regenerates should add one, or list it in `_AS_RECEIVED` to say it is fine as it is.
+    whoever regenerates should add one, or list it in `_AS_RECEIVED` to say it is fine as it is. Nested objects
+    the layer reads (`_NESTED_REVIEWED`) are reviewed too, reported as `Batch.request_counts`.
     """
     report = {}
     for cls in _WRAPPERS:
-        wire_names = {field.wire for field in generated_fields(cls._generated_model()).values()}
+        top = cls._generated_model()
+        wire_names = {field.wire for field in generated_fields(top).values()}
         typed = {name for name in wire_names if isinstance(getattr(cls, name, None), property)}
         missing = sorted(wire_names - typed - cls._AS_RECEIVED)
         if missing:
             report[cls.__name__] = missing
+        for path, reviewed in cls._NESTED_REVIEWED.items():
+            model: type | None = top
+            for wire in path.split("."):
+                model = _nested_model(model, wire) if model is not None else None
+            if model is None:  # a spec without that object (an older one): nothing to review
+                continue
+            missing = sorted({field.wire for field in generated_fields(model).values()} - reviewed)
+            if missing:
+                report[f"{cls.__name__}.{path}"] = missing
     return report
+
+
+def _nested_model(model: type, wire: str) -> type | None:
+    """The generated model that `model`'s field `wire` holds (or holds a list of), when it is exactly one."""
+    import attrs  # noqa: PLC0415 - see generated_fields
+
+    field = generated_fields(model).get(wire)
+    attribute = next((a for a in attrs.fields(model) if field is not None and a.name in (wire, wire + "_")), None)
+    if attribute is None:
+        return None
+    names = {part.strip().removeprefix("list[").removesuffix("]") for part in str(attribute.type).split("|")}
+    package = sys.modules[model.__module__.rpartition(".")[0]]  # the generated `models` package
+    found = {getattr(package, name, None) for name in names - {"None", "Unset"}}
+    models = [candidate for candidate in found if isinstance(candidate, type) and attrs.has(candidate)]
+    return models[0] if len(models) == 1 else None
 
 
 # --- tolerant readers for the typed accessors ---------------------------------------------------------------------

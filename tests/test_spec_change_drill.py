@@ -1,7 +1,7 @@
 """Drill: the spec gains fields and a status value; regenerate, and the layer follows with no change of its own.
 
-A copy of the committed fragment gets, on `Batch`, `priority` (an optional string), `paused_at` (a unix time) and
-the status `paused`, and on the file object `region` and `archived_at`; the client is generated from it into a
+A copy of the committed fragment gets, on `Batch`, `priority` (an optional string), `paused_at` (a unix time),
+the status `paused` and `in_flight` in its request counts, and on the file object `region` and `archived_at`; the client is generated from it into a
 scratch directory, and the contract tests run against it in a fresh interpreter. The layer needs no change (and
 gets none: git sees nothing under batches_ext/): `batch.priority` is the string, `batch.paused_at` an aware UTC
 datetime, the same for the file, and the new status parses as a real member. What regenerating prints names the
@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NEW_FIELD, NEW_STATUS = "priority", "paused"
 NEW_TIME = "paused_at"
 NEW_FILE_FIELD, NEW_FILE_TIME = "region", "archived_at"
+NEW_COUNT = "in_flight"  # a field of the nested request_counts object
 PAUSED_AT = 1711473333  # 2024-03-26T17:15:33Z
 
 pytestmark = pytest.mark.slow
@@ -78,6 +79,8 @@ def drill_client(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[s
     schema["properties"][NEW_FIELD] = {"type": "string", "description": "How soon the batch should run."}
     schema["properties"][NEW_TIME] = {"type": "integer", "format": "unixtime", "description": "When it paused."}
     schema["properties"]["status"]["enum"].append(NEW_STATUS)
+    counts_schema = changed["components"]["schemas"]["BatchRequestCounts"]
+    counts_schema["properties"][NEW_COUNT] = {"type": "integer", "description": "Requests running now."}
     file_schema = changed["components"]["schemas"]["OpenAIFile"]
     file_schema["properties"][NEW_FILE_FIELD] = {"type": "string", "description": "Where the file is stored."}
     file_schema["properties"][NEW_FILE_TIME] = {"type": "integer", "format": "unixtime", "description": "Archived."}
@@ -92,6 +95,7 @@ def test_summary_names_the_new_fields_and_status(drill_client: tuple[Path, list[
         [
             f"+ field Batch.{NEW_FIELD}",
             f"+ field Batch.{NEW_TIME}",
+            f"+ field BatchRequestCounts.{NEW_COUNT}",
             f"+ field OpenAIFile.{NEW_FILE_FIELD}",
             f"+ field OpenAIFile.{NEW_FILE_TIME}",
             f"+ enum Batch.status: {NEW_STATUS}",
@@ -139,7 +143,11 @@ def test_new_field_and_status_flow_through_the_layer(drill_client: tuple[Path, l
 
 def test_regenerating_names_the_fields_the_layer_does_not_type(drill_client: tuple[Path, list[str]]) -> None:
     report = regenerate.unreviewed_layer_fields(drill_client[0])
-    assert report == {"Batch": sorted([NEW_FIELD, NEW_TIME]), "FileObject": sorted([NEW_FILE_FIELD, NEW_FILE_TIME])}
+    assert report == {
+        "Batch": sorted([NEW_FIELD, NEW_TIME]),
+        "Batch.request_counts": [NEW_COUNT],
+        "FileObject": sorted([NEW_FILE_FIELD, NEW_FILE_TIME]),
+    }
     warning = regenerate.layer_warning(report)
     assert f"Batch: {NEW_TIME}, {NEW_FIELD}" in warning
     assert f"FileObject: {NEW_FILE_TIME}, {NEW_FILE_FIELD}" in warning

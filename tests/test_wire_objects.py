@@ -17,7 +17,7 @@ from openai_batches_client.models.list_batches_response import ListBatchesRespon
 from openai_batches_client.models.open_ai_file import OpenAIFile
 
 from batches_ext import Batch, BatchPage, FileDeleted, FileObject
-from batches_ext._model import WireObject, generated_fields, unreviewed_fields
+from batches_ext._model import WireObject, _nested_model, generated_fields, unreviewed_fields
 from batches_ext.errors import APIResponseValidationError
 from tests.payloads import CANCELLING, SEED_COMPLETED, batch
 
@@ -240,6 +240,22 @@ def test_every_generated_field_has_a_typed_accessor() -> None:
     class's `_AS_RECEIVED` to say they are fine as they are. `scripts/regenerate` prints the same list.
     """
     assert unreviewed_fields() == {}
+
+
+def test_nested_objects_are_reviewed_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    for path in Batch._NESTED_REVIEWED:  # every path names a generated object (a typo would review nothing)
+        model: type | None = Batch._generated_model()
+        for wire in path.split("."):
+            model = _nested_model(model, wire) if model is not None else None
+        assert model is not None, path
+    reviewed = dict(Batch._NESTED_REVIEWED)
+    reviewed["errors.data"] = frozenset({"code", "message"})
+    reviewed["request_counts"] = frozenset({"total"})
+    monkeypatch.setattr(Batch, "_NESTED_REVIEWED", reviewed)
+    assert unreviewed_fields() == {
+        "Batch.errors.data": ["line", "param"],
+        "Batch.request_counts": ["completed", "failed"],
+    }
 
 
 def test_wire_names_follow_the_generator() -> None:

@@ -177,7 +177,7 @@ def layer_warning(report: dict[str, list[str]]) -> str:
     lines += [f"  {cls}: {', '.join(fields)}" for cls, fields in sorted(report.items())]
     lines.append(
         "  Give each a typed, documented property (batches_ext/_batch.py, _file.py, _page.py) or list it in the "
-        "class's _AS_RECEIVED; tests/test_wire_objects.py fails until then."
+        "class's _AS_RECEIVED (_NESTED_REVIEWED for a nested object); tests/test_wire_objects.py fails until then."
     )
     return "\n".join(lines)
 
