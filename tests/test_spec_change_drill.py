@@ -1,11 +1,11 @@
 """Drill: the spec gains fields and a status value; regenerate, and the layer follows with no change of its own.
 
 A copy of the committed fragment gets, on `Batch`, `priority` (an optional string), `paused_at` (a unix time),
-the status `paused` and `in_flight` in its request counts, and on the file object `region` and `archived_at`; the client is generated from it into a
-scratch directory, and the contract tests run against it in a fresh interpreter. The layer needs no change (and
-gets none: git sees nothing under batches_ext/): `batch.priority` is the string, `batch.paused_at` an aware UTC
-datetime, the same for the file, and the new status parses as a real member. What regenerating prints names the
-new fields as ones the layer has no typed accessor for yet.
+the status `paused` and `in_flight` in its request counts, and on the file object `region` and `archived_at`. The
+client is generated from it into a scratch directory, and the contract tests run against it in a fresh interpreter.
+The layer needs no change (and gets none: git sees nothing under batches_ext/): `batch.priority` is the string,
+`batch.paused_at` an aware UTC datetime, the same for the file, and the new status parses as a real member. What
+regenerating prints names the new fields as ones the layer has no typed accessor for yet.
 """
 
 from __future__ import annotations
