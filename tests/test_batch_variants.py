@@ -69,6 +69,7 @@ def read_everything(parsed: Batch) -> dict[str, Any]:
     seen["duration"] = parsed.duration()
     seen["equal_to_itself"] = parsed == Batch.from_dict(parsed.to_dict())
     seen["pickled"] = pickle.loads(pickle.dumps(parsed)) == parsed  # noqa: S301 - our own bytes
+    seen["table"] = batch_table(parsed, datetime(2025, 1, 1, tzinfo=UTC))  # what `batches-ext retrieve` prints
     return seen
 
 
