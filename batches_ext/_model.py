@@ -36,13 +36,15 @@ _PACKAGE: Final = __name__.rpartition(".")[0]  # `batches_ext`, or the package a
 
 
 class Field:
-    """One field of a generated model: its name on the wire and whether it holds an instant."""
+    """One field of a generated model: its name on the wire, its types, and whether it holds an instant."""
 
-    __slots__ = ("instant", "wire")
+    __slots__ = ("instant", "types", "wire")
 
-    def __init__(self, wire: str, *, instant: bool) -> None:
+    def __init__(self, wire: str, types: frozenset[str]) -> None:
         self.wire = wire
-        self.instant = instant
+        self.types = types
+        """The names in its annotation: `{"int", "None", "Unset"}`, `{"list[BatchError]", "Unset"}`."""
+        self.instant = wire.endswith("_at") and types <= _INSTANT_TYPES
 
 
 _FIELDS: dict[type, dict[str, Field]] = {}  # generated model -> its fields by attribute name (wire and Python)
@@ -64,8 +66,7 @@ def generated_fields(model: type) -> dict[str, Field]:
                 continue
             name = attribute.name
             wire = name[:-1] if name.endswith("_") and _reserved(name[:-1]) else name
-            kinds = {part.strip() for part in str(attribute.type).split("|")}
-            field = Field(wire=wire, instant=wire.endswith("_at") and kinds <= _INSTANT_TYPES)
+            field = Field(wire, frozenset(part.strip() for part in str(attribute.type).split("|")))
             fields[name] = fields[wire] = field
         _FIELDS[model] = fields
     return fields
@@ -218,10 +219,9 @@ def _nested_model(model: type, wire: str) -> type | None:
     import attrs  # noqa: PLC0415 - see generated_fields
 
     field = generated_fields(model).get(wire)
-    attribute = next((a for a in attrs.fields(model) if field is not None and a.name in (wire, wire + "_")), None)
-    if attribute is None:
+    if field is None:
         return None
-    names = {part.strip().removeprefix("list[").removesuffix("]") for part in str(attribute.type).split("|")}
+    names = {name.removeprefix("list[").removesuffix("]") for name in field.types}
     package = sys.modules[model.__module__.rpartition(".")[0]]  # the generated `models` package
     found = {getattr(package, name, None) for name in names - {"None", "Unset"}}
     models = [candidate for candidate in found if isinstance(candidate, type) and attrs.has(candidate)]
