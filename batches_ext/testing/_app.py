@@ -12,10 +12,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from batches_ext.testing._faults import Fault, FaultQueue, fault_reply
-from batches_ext.testing._store import BatchStore, NotCancellableError
+from batches_ext.testing._store import BatchStore, NotCancellableError, UnknownCursorError
 from batches_ext.testing._wire import Reply, binary_reply, error_reply, json_reply, mask_key
 
 if TYPE_CHECKING:
@@ -32,6 +32,9 @@ _NO_KEY: Final = (
     f"(i.e. Authorization: Bearer YOUR_KEY). You can obtain an API key from {_KEYS_URL}."
 )
 _WRONG_KEY: Final = "Incorrect API key provided: {masked}. You can find your API key at " + _KEYS_URL + "."
+# `GET /batches`: page sizes (OpenAI's documented range and default, seeds/ and shared/PROVIDERS.md "Listing").
+LIST_LIMIT_DEFAULT: Final = 20
+LIST_LIMIT_MAX: Final = 100
 
 
 class RecordedRequest(NamedTuple):
@@ -45,6 +48,7 @@ class FakeBatchAPI:
     """An in-memory OpenAI Batch API with the real lifecycle, for tests and demos; no network, no real key.
 
     Serve it in-process with `transport()` or over a socket with `FakeServer`. Routes, under `/v1`:
+    `GET /batches` (newest first; `limit` 1-100, default 20; `after`; `has_more`, `first_id`, `last_id`),
     `POST /batches/{id}/cancel`, `GET /batches/{id}`, `GET /files/{id}/content`; anything else is a 404.
 
     Args:
@@ -278,7 +282,7 @@ class FakeBatchAPI:
 
         Args:
             method: the HTTP method, as sent.
-            path: the raw path, percent-encoded, optionally with a query (ignored).
+            path: the raw path, percent-encoded, optionally with a query (read by `GET /batches` only).
             headers: the request headers, with lower-case names.
             fault: the fault `receive` returned; an `error` fault becomes the reply.
 
@@ -301,10 +305,12 @@ class FakeBatchAPI:
         return None
 
     def _route(self, method: str, path: str) -> Reply:
-        raw = path.split("?", 1)[0]
+        raw, _, query = path.partition("?")
         # Split before decoding, so an id holding an encoded "/" (%2F) stays one segment.
         parts = [unquote(part) for part in raw.split("/")]
         match method, parts:
+            case "GET", ["", "v1", "batches"]:
+                return self._list(query)
             case "POST", ["", "v1", "batches", batch_id, "cancel"] if batch_id:
                 return self._cancel(batch_id)
             case "GET", ["", "v1", "batches", batch_id] if batch_id:
@@ -322,6 +328,56 @@ class FakeBatchAPI:
             # the real status code is not documented in the seeds".
             return error_reply(400, f"Cannot cancel a batch with status '{exc.status}'.")
         return self._batch_reply(batch_id, batch)
+
+    def _list(self, query: str) -> Reply:
+        params = dict(parse_qsl(query, keep_blank_values=True))  # a repeated parameter: the last one counts
+        limit_text = params.get("limit")
+        limit = LIST_LIMIT_DEFAULT
+        if limit_text is not None:
+            try:
+                limit = int(limit_text)
+            except ValueError:
+                return error_reply(
+                    400,
+                    "Invalid type for 'limit': expected an integer, but got a string instead.",
+                    param="limit",
+                    code="invalid_type",
+                )
+            # OpenAI's wording for a limit above the range (quoted in BerriAI/litellm#37149); the same pattern below.
+            # (LiteLLM reports that the live API answers limit=0 with an empty page; the documented range is 1-100
+            # and this fake refuses what the documentation does not allow.)
+            if limit > LIST_LIMIT_MAX:
+                return error_reply(
+                    400,
+                    f"Invalid 'limit': integer above maximum value. Expected a value <= {LIST_LIMIT_MAX}, "
+                    f"but got {limit} instead.",
+                    param="limit",
+                    code="integer_above_max_value",
+                )
+            if limit < 1:
+                return error_reply(
+                    400,
+                    f"Invalid 'limit': integer below minimum value. Expected a value >= 1, but got {limit} instead.",
+                    param="limit",
+                    code="integer_below_min_value",
+                )
+        after = params.get("after") or None  # `after=` (empty) means no cursor
+        try:
+            batches, has_more = self._store.page(after, limit)
+        except UnknownCursorError as exc:
+            # What the real API answers to a cursor it does not know is not documented, nor reported in any public
+            # issue found: a 400 naming the parameter, like its other invalid-parameter answers.
+            return error_reply(400, f"Invalid 'after': no batch with id '{exc.cursor}' was found.", param="after")
+        return json_reply(
+            200,
+            {
+                "object": "list",
+                "data": batches,
+                "first_id": batches[0]["id"] if batches else None,
+                "last_id": batches[-1]["id"] if batches else None,
+                "has_more": has_more,
+            },
+        )
 
     def _retrieve(self, batch_id: str) -> Reply:
         return self._batch_reply(batch_id, self._store.get(batch_id, poll=True))

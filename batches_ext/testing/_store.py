@@ -7,11 +7,16 @@ also advances one step per API read (validating → in_progress → counts grow 
 polling loop sees it move. Finished batches get their output and error files (see `_results.py`).
 
 Statuses this fake does not know are stored and returned verbatim; no transition touches them.
+
+Listing reads batches newest first (`created_at` descending, the later added first among equals) from an index kept
+sorted as batches are added, so a page costs O(log n + limit) whatever the number stored.
 """
 
 from __future__ import annotations
 
+import bisect
 import copy
+import itertools
 import math
 import secrets
 import threading
@@ -22,7 +27,7 @@ from typing import Any, Final
 from batches_ext.testing import _results
 from batches_ext.testing._wire import dumps
 
-__all__ = ["CANCELLABLE", "DAY_S", "DEFAULT_MODEL", "STEP_S", "BatchStore", "NotCancellableError"]
+__all__ = ["CANCELLABLE", "DAY_S", "DEFAULT_MODEL", "STEP_S", "BatchStore", "NotCancellableError", "UnknownCursorError"]
 
 DAY_S: Final = 86_400  # completion_window "24h": a batch expires 24 hours after it was created
 STEP_S: Final = 60  # the gap between the seeded lifecycle timestamps of a batch added in a later status
@@ -64,6 +69,18 @@ class NotCancellableError(Exception):
         self.status = status
 
 
+class UnknownCursorError(Exception):
+    """A list request's `after` names no stored batch."""
+
+    def __init__(self, cursor: str) -> None:
+        super().__init__(f"no batch with id {cursor!r} to list after")
+        self.cursor = cursor
+
+
+# A batch's place in the listing: ascending order of this key is newest first (created_at, then insertion order).
+_OrderKey = tuple[float, int, str]
+
+
 @dataclass(slots=True)
 class _Record:
     """One stored batch: its wire JSON plus what the lifecycle needs and the API does not show."""
@@ -74,6 +91,7 @@ class _Record:
     expiry_armed: bool = False  # only an expiry that passes while stored fires (seeding with old timestamps is safe)
     auto_usage: bool = True  # False when the caller set `usage` themselves
     auto_files: bool = True  # False when the caller set `output_file_id` or `error_file_id` themselves
+    order_key: _OrderKey = (0.0, 0, "")
 
 
 def _number(value: object) -> float | None:
@@ -122,6 +140,8 @@ class BatchStore:
         self._lock = threading.RLock()
         self._batches: dict[str, _Record] = {}
         self._files: dict[str, bytes] = {}
+        self._order: list[_OrderKey] = []  # every stored batch's order key, sorted: the listing's index
+        self._added = itertools.count()
 
     # --- batches -------------------------------------------------------------------------------------------------
 
@@ -174,6 +194,9 @@ class BatchStore:
             record.expiry_armed = status in CANCELLABLE and expires is not None and expires > now
             if status in _WITH_RESULTS:
                 self._attach_results(record)
+            created = _number(data.get("created_at"))
+            record.order_key = (-(created if created is not None else now), -next(self._added), batch_id)
+            bisect.insort(self._order, record.order_key)
             self._batches[batch_id] = record
             return copy.deepcopy(data)
 
@@ -213,7 +236,39 @@ class BatchStore:
     def remove(self, batch_id: str) -> bool:
         """Forget a batch (its files stay); False if there was none."""
         with self._lock:
-            return self._batches.pop(batch_id, None) is not None
+            record = self._batches.pop(batch_id, None)
+            if record is None:
+                return False
+            del self._order[bisect.bisect_left(self._order, record.order_key)]
+            return True
+
+    def page(self, after: str | None, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        """Up to `limit` batches after the batch `after` (None: from the newest), and whether more follow.
+
+        Newest first, each brought up to date with the clock.
+
+        The dicts are shallow copies: the lifecycle replaces nested values (`request_counts`, `usage`) rather than
+        changing them in place, so a copy of the top level is a stable snapshot, at a fraction of a deep copy's cost.
+
+        Raises:
+            UnknownCursorError: no batch has the id `after`.
+
+        """
+        with self._lock:
+            start = 0
+            if after is not None:
+                cursor = self._batches.get(after)
+                if cursor is None:
+                    raise UnknownCursorError(after)
+                start = bisect.bisect_right(self._order, cursor.order_key)
+            keys = self._order[start : start + limit]
+            now = self._clock()
+            batches = []
+            for _, _, batch_id in keys:
+                record = self._batches[batch_id]
+                self._settle(record, now)
+                batches.append(dict(record.data))
+            return batches, start + len(keys) < len(self._order)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """Every batch's wire JSON, brought up to date with the clock."""
