@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
+from functools import partial
 from types import TracebackType
 from typing import Self, Unpack
 
@@ -11,10 +13,23 @@ import httpx
 
 from batches_ext import errors
 from batches_ext._batch import Batch
+from batches_ext._bulk import (
+    DEFAULT_CONCURRENCY,
+    CancelOutcome,
+    CancelReport,
+    GroupWait,
+    RateGate,
+    accepted,
+    plan_cancels,
+    refused,
+    worth_checking,
+)
 from batches_ext._core import ClientCore, default_async_sleep, owned_async_httpx_args, stream_error
+from batches_ext._listing import MAX_PAGE_SIZE, BatchFilter, Pager
 from batches_ext._results import BatchResult, CancelledBatch, parse_result_line
 from batches_ext._retry import is_transient
 from batches_ext._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_S, NOT_GIVEN, NotGiven, Settings, TimeoutTypes
+from batches_ext._tasks import run_each
 from batches_ext._waiting import DEFAULT_WAIT_TIMEOUT_S, Poller, WaitOptions, poll_after_seconds
 
 __all__ = ["AsyncBatchesClient"]
@@ -190,16 +205,184 @@ class AsyncBatchesClient:
             [result async for result in self.iter_results(batch, errors=True)],
         )
 
-    async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
-        """Send with retries; return a successful response or raise the typed error."""
+    def list(self, *, limit: int | None = None, after: str | None = None) -> AsyncIterator[Batch]:
+        """Iterate over the organisation's batches in the API's order (newest first), fetching pages as needed.
+
+        Memory stays bounded by one page. Each page has the retries and typed errors of every request.
+
+        Args:
+            limit: the page size, 1-100 (as in the official SDK); None for the server's default (20 on OpenAI).
+            after: start after this batch id (a previous page's `last_id`); None starts at the newest.
+
+        Raises:
+            ValueError: `limit` or `after` is not usable (raised by this call, before anything is sent).
+            errors.APIError: a page failed after retries (raised while iterating).
+
+        """
+        return self._walk(Pager(limit=limit, after=after), None)
+
+    def find(
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        metadata: Mapping[str, object] | None = None,
+        created_after: datetime | float | None = None,
+        created_before: datetime | float | None = None,
+        endpoint: str | None = None,
+        model: str | None = None,
+    ) -> AsyncIterator[Batch]:
+        """Iterate over the batches that meet every criterion given, reading pages of 100 as needed.
+
+        Paging stops as soon as `created_after` proves that no later page can match: the API lists newest first,
+        so a page ending at or before that instant ends the search, unless a batch seen so far came out of that
+        order (then every page is read).
+
+        Args:
+            status: a status, or several (any of them); any case.
+            metadata: keys whose values must be equal.
+            created_after: created strictly after this (an aware datetime, or unix seconds).
+            created_before: created strictly before this.
+            endpoint: the endpoint (`/v1/chat/completions`; the `/v1` is optional).
+            model: the model, exactly.
+
+        Raises:
+            ValueError: a criterion is not usable (raised by this call, before anything is sent).
+            errors.APIError: a page failed after retries (raised while iterating).
+
+        """
+        criteria = BatchFilter(
+            status=status, metadata=metadata, created_after=created_after, created_before=created_before,
+            endpoint=endpoint, model=model,
+        )  # fmt: skip
+        return self._walk(Pager(limit=MAX_PAGE_SIZE), criteria)
+
+    async def cancel_many(
+        self,
+        batches_or_ids: Iterable[Batch | str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        wait: bool = False,
+        on_outcome: Callable[[CancelOutcome], object] | None = None,
+        **wait_options: Unpack[WaitOptions],
+    ) -> CancelReport:
+        """Cancel many batches at once; one batch's failure never stops the others.
+
+        Up to `concurrency` cancels run at once. A 429 on any request pauses the whole group: no request starts
+        until its `retry-after` has passed. A cancel the server refuses (400/409) is followed by a retrieve, to
+        tell a finished batch (`already_finished`) from a refusal (`failed`).
+
+        Args:
+            batches_or_ids: the batches (or their ids) to cancel; repeats are cancelled once.
+            concurrency: how many requests may run at once (1-64).
+            wait: also wait until every stopped batch is terminal (polled in rounds, one deadline for all).
+            on_outcome: called with each batch's outcome as soon as it is known, in this thread.
+            **wait_options: with `wait=True`: `timeout` (the deadline for the whole wait), `poll_interval`,
+                `on_update` (called with each batch whenever its status or counts change).
+
+        Returns:
+            The report: one `CancelOutcome` per batch in the order given, `counts`, `ok`, a readable `str()`.
+
+        Raises:
+            ValueError: a bad id or option; every one is checked before anything is sent.
+            KeyboardInterrupt: Ctrl-C (for the async client: `asyncio.CancelledError`, its task was cancelled).
+                It propagates and no new cancel starts. Outcomes already passed to `on_outcome` are final; the other
+                batches may or may not have been cancelled (up to `concurrency` requests were in flight), so list
+                or retrieve them to know. The sync client leaves its in-flight requests to finish on their daemon
+                threads; the async client cancels its in-flight requests.
+
+        """
+        ids = plan_cancels(batches_or_ids, concurrency=concurrency, wait=wait, wait_options=wait_options)
+        if on_outcome is not None and not callable(on_outcome):
+            raise ValueError(f"on_outcome must be callable or None, got {on_outcome!r}")
+        gate = RateGate(self._clock, self._core.now)
+        self._http_client()  # built here, once, before the workers share it
+        outcomes: dict[str, CancelOutcome] = {}
+        stopped: list[CancelOutcome] = []
+
+        def record(outcome: CancelOutcome) -> None:
+            outcomes[outcome.batch_id] = outcome
+            if on_outcome is not None:
+                on_outcome(outcome)
+
+        async with run_each(partial(self._cancel_one, gate=gate), ids, concurrency) as calls:
+            async for _, result in calls:
+                if isinstance(result, BaseException):
+                    raise result  # not an outcome: a bug, or an interruption
+                if wait and result.outcome == "stopped" and result.batch is not None and not result.batch.is_terminal:
+                    stopped.append(result)
+                else:
+                    record(result)
+        if stopped:
+            group = GroupWait(stopped, wait_options, self._clock)
+            while group.pending:
+                pending = group.pending
+                async with run_each(partial(self._poll_one, gate=gate), pending, concurrency) as polls:
+                    async for index, polled in polls:
+                        if isinstance(polled, BaseException) and not isinstance(polled, errors.APIError):
+                            raise polled
+                        final = group.observe(pending[index], polled)
+                        if final is not None:
+                            record(final)
+                delay, expired = group.next_delay()
+                for outcome in expired:
+                    record(outcome)
+                if group.pending:
+                    await self._sleep(delay)
+        return CancelReport(outcomes[batch_id] for batch_id in ids)
+
+    async def _walk(self, pager: Pager, criteria: BatchFilter | None) -> AsyncIterator[Batch]:
+        """The batches of the pages `pager` walks through, those that meet `criteria` when given."""
+        http = self._http_client()
+        while not pager.done:
+            page = self._core.parse_page(await self._send(self._core.list_request(http, pager.after, pager.limit)))
+            for batch in page:
+                if criteria is None or criteria.matches(batch):
+                    yield batch
+            pager.observe(page)
+            if criteria is not None and criteria.exhausted(page):
+                return
+
+    async def _cancel_one(self, batch_id: str, *, gate: RateGate) -> CancelOutcome:
+        """One batch of a bulk cancel: its outcome; errors that are outcomes are not raised."""
+        http = self._http_client()
+        try:
+            batch = self._core.parse_batch(
+                await self._send(self._core.cancel_request(http, batch_id, NOT_GIVEN), gate=gate)
+            )
+        except errors.APIError as exc:
+            if not worth_checking(exc):
+                return refused(batch_id, exc, None)
+            try:
+                batch = await self._poll_one(batch_id, gate=gate)
+            except errors.APIError:
+                return refused(batch_id, exc, None)
+            return refused(batch_id, exc, batch)
+        return accepted(batch_id, batch)
+
+    async def _poll_one(self, batch_id: str, *, gate: RateGate) -> Batch:
+        """Retrieve one batch of a group, behind the group's rate gate."""
+        request = self._core.retrieve_request(self._http_client(), batch_id, NOT_GIVEN)
+        return self._core.parse_batch(await self._send(request, gate=gate))
+
+    async def _send(
+        self, request: httpx.Request, *, stream: bool = False, gate: RateGate | None = None
+    ) -> httpx.Response:
+        """Send with retries; return a successful response or raise the typed error.
+
+        With `gate`, no attempt starts while the group is paused, and a 429 pauses the group.
+        """
         http = self._http_client()
         retry = self._core.retry_state(request)
         while True:
+            if gate is not None and (pause := gate.delay()) > 0:
+                await self._sleep(pause)
             try:
                 response = await http.send(request, stream=stream)
             except httpx.RequestError as exc:
                 await self._sleep(retry.after_exception(exc))
                 continue
+            if gate is not None:
+                gate.observe(response)
             delay = retry.after_response(response)
             if delay is None:
                 break

@@ -17,8 +17,9 @@ import httpx
 
 from batches_ext._batch import Batch
 from batches_ext._ids import check_id
+from batches_ext._page import BatchPage
 from batches_ext._retry import RetryState
-from batches_ext._settings import NotGiven, Settings, TimeoutTypes, as_timeout
+from batches_ext._settings import NOT_GIVEN, NotGiven, Settings, TimeoutTypes, as_timeout
 from batches_ext.errors import APIConnectionError, APIResponseValidationError, APIStatusError, make_status_error
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class ClientCore:
     __slots__ = (
         "_cancel_kwargs",
         "_download_kwargs",
+        "_list_kwargs",
         "_retrieve_kwargs",
         "default_timeout",
         "now",
@@ -84,12 +86,13 @@ class ClientCore:
         )
         # The generated endpoint definitions (method, percent-encoded path), imported with the first client rather
         # than with the package: the generated code and attrs cost ~25 ms of import time.
-        from openai_batches_client.api.batch import cancel_batch, retrieve_batch  # noqa: PLC0415
+        from openai_batches_client.api.batch import cancel_batch, list_batches, retrieve_batch  # noqa: PLC0415
         from openai_batches_client.api.files import download_file  # noqa: PLC0415
 
         self._cancel_kwargs = cancel_batch._get_kwargs
         self._retrieve_kwargs = retrieve_batch._get_kwargs
         self._download_kwargs = download_file._get_kwargs
+        self._list_kwargs = list_batches._get_kwargs
 
     def cancel_request(self, http: _HTTP, batch_id: str, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
         """The `cancelBatch` request for `batch_id` (validated first: nothing is sent for a bad id)."""
@@ -101,6 +104,15 @@ class ClientCore:
         kwargs = self._retrieve_kwargs(batch_id=check_id(batch_id))
         return self._build(http, kwargs, timeout)
 
+    def list_request(self, http: _HTTP, after: str | None, limit: int | None) -> httpx.Request:
+        """The `listBatches` request for the page after `after` (None: the first); `limit` None: the server's size.
+
+        The values were checked by `_listing.Pager`; None leaves a parameter out (the generated code drops it).
+        """
+        # None, not the generated UNSET: the generated code leaves out both, and its default `limit=20` is not ours.
+        params: dict[str, Any] = {"after": after, "limit": limit}
+        return self._build(http, self._list_kwargs(**params), NOT_GIVEN)
+
     def download_request(self, http: _HTTP, file_id: str, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
         """The `downloadFile` request for `file_id`."""
         kwargs = self._download_kwargs(file_id=check_id(file_id, "file_id"))
@@ -111,7 +123,11 @@ class ClientCore:
     def _build(self, http: _HTTP, kwargs: dict[str, Any], timeout: TimeoutTypes | NotGiven) -> httpx.Request:
         resolved = self.default_timeout if isinstance(timeout, NotGiven) else as_timeout(timeout)
         return http.build_request(
-            kwargs["method"], self.settings.base_url + kwargs["url"], headers=self.request_headers, timeout=resolved
+            kwargs["method"],
+            self.settings.base_url + kwargs["url"],
+            params=kwargs.get("params"),
+            headers=self.request_headers,
+            timeout=resolved,
         )
 
     def retry_state(self, request: httpx.Request) -> RetryState:
@@ -129,18 +145,41 @@ class ClientCore:
             APIResponseValidationError: the body is not JSON, or not a batch object.
 
         """
-        try:
-            data = json.loads(response.content)
-        except ValueError:
-            snippet = response.content[:80].decode("utf-8", "replace")
-            raise APIResponseValidationError(
-                f"response body is not JSON ({response.headers.get('content-type', 'no content-type')}): {snippet!r}",
-                response=response,
-            ) from None
+        data = _decode(response)
         try:
             return Batch.from_dict(data, request_id=response.headers.get("x-request-id"))
         except APIResponseValidationError as exc:
             raise APIResponseValidationError(exc.message, response=response, body=data) from None
+
+    def parse_page(self, response: httpx.Response) -> BatchPage:
+        """The page of batches in a 2xx `listBatches` response (OpenAI's envelope, Azure's, Groq's).
+
+        Raises:
+            APIResponseValidationError: the body is not JSON, or not a list envelope (no `data` list).
+
+        """
+        data = _decode(response)
+        try:
+            return BatchPage.from_dict(data, request_id=response.headers.get("x-request-id"))
+        except APIResponseValidationError as exc:
+            raise APIResponseValidationError(exc.message, response=response, body=data) from None
+
+
+def _decode(response: httpx.Response) -> object:
+    """The JSON body of a 2xx response.
+
+    Raises:
+        APIResponseValidationError: the body is not JSON.
+
+    """
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        snippet = response.content[:80].decode("utf-8", "replace")
+        raise APIResponseValidationError(
+            f"response body is not JSON ({response.headers.get('content-type', 'no content-type')}): {snippet!r}",
+            response=response,
+        ) from None
 
 
 def stream_error(exc: httpx.RequestError, request: httpx.Request) -> APIConnectionError:

@@ -16,8 +16,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "batches_ext" / "_client.py"
 TARGET = ROOT / "batches_ext" / "_async_client.py"
-ASYNC_METHODS = "cancel|retrieve|wait|cancel_and_wait|cancel_and_collect|iter_results|_send"
-AWAITED_METHODS = "cancel|retrieve|wait|cancel_and_wait|cancel_and_collect|_send|_sleep"  # iter_results: async for
+ASYNC_METHODS = (
+    "cancel|retrieve|wait|cancel_and_wait|cancel_and_collect|iter_results|cancel_many|_walk|_cancel_one|_poll_one|_send"
+)
+# Not iter_results and _walk (async generators: `async for`), nor list and find (plain methods returning one).
+AWAITED_METHODS = (
+    "cancel|retrieve|wait|cancel_and_wait|cancel_and_collect|cancel_many|_cancel_one|_poll_one|_send|_sleep"
+)
 
 RULES: list[tuple[str, str]] = [
     (
@@ -25,8 +30,8 @@ RULES: list[tuple[str, str]] = [
         '"""`AsyncBatchesClient`: the async client, GENERATED from `_client.py` by scripts/devtools/unasync.py."""',
     ),
     (
-        r"from collections\.abc import Callable, Iterator",
-        "from collections.abc import AsyncIterator, Awaitable, Callable",
+        r"from collections\.abc import Callable, Iterable, Iterator, Mapping",
+        "from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping",
     ),
     (r"\bIterator\[", "AsyncIterator["),
     (r"\bBatchesClient\b", "AsyncBatchesClient"),
@@ -49,6 +54,10 @@ RULES: list[tuple[str, str]] = [
     (rf"(?<!def )\bself\.({AWAITED_METHODS})\(", r"await self.\1("),
     (r"\bfor line in response\.iter_lines\(\)", "async for line in response.aiter_lines()"),
     (r"\bhttp\.send\(", "await http.send("),
+    # cancel_many's workers: threads in the sync client, tasks in the async one (same contract, see _tasks.py).
+    (r"from batches_ext\._threads import run_each", "from batches_ext._tasks import run_each"),
+    (r"\bwith run_each\(", "async with run_each("),
+    (r"\bfor (\w+, \w+) in (calls|polls):", r"async for \1 in \2:"),
     (r"\bresponse\.close\(\)", "await response.aclose()"),
     (r"\bresponse\.read\(\)", "await response.aread()"),
 ]
