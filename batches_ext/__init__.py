@@ -16,6 +16,7 @@ from batches_ext._batch import (
     RequestCounts,
     Usage,
 )
+from batches_ext._bulk import CancelOutcome, CancelReport
 from batches_ext._client import BatchesClient
 from batches_ext._file import FileDeleted, FileObject
 from batches_ext._page import BatchPage
@@ -33,6 +34,8 @@ __all__ = [
     "BatchPage",
     "BatchStatus",
     "BatchesClient",
+    "CancelOutcome",
+    "CancelReport",
     "FileDeleted",
     "FileObject",
     "NotGiven",

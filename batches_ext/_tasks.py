@@ -23,7 +23,8 @@ async def run_each(
 ) -> AsyncIterator[AsyncIterator[tuple[int, R | BaseException]]]:
     """Await `fn` on every item, at most `concurrency` at once; iterate `(index, result)` as each call finishes.
 
-    A call that raised gives its exception as the result: the caller decides what stops the rest. Leaving the
+    A call that raised gives its exception as the result: the caller decides what stops the rest. A call starts
+    only while fewer than `concurrency` results are running or waiting for the caller. Leaving the
     `async with` block, normally or not (an exception, or the calling task being cancelled), cancels the calls
     still running and starts no new one; it returns once they have ended.
     """
@@ -31,9 +32,14 @@ async def run_each(
 
     results: asyncio.Queue[tuple[int, R | BaseException]] = asyncio.Queue()
     indexes = iter(range(len(items)))  # shared by the workers: each takes the next item when it is free
+    unseen = asyncio.Semaphore(concurrency)  # one permit per call running or result not yet taken by the caller
 
     async def work() -> None:
-        for index in indexes:
+        while True:
+            await unseen.acquire()
+            index = next(indexes, None)
+            if index is None:
+                return
             try:
                 result: R | BaseException = await fn(items[index])
             except asyncio.CancelledError as exc:
@@ -47,7 +53,9 @@ async def run_each(
 
     async def collect() -> AsyncIterator[tuple[int, R | BaseException]]:
         for _ in range(len(items)):
-            yield await results.get()
+            result = await results.get()
+            unseen.release()
+            yield result
 
     workers = [asyncio.create_task(work()) for _ in range(min(concurrency, len(items)))]
     try:

@@ -12,10 +12,11 @@ import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Final, TypeVar
 
 __all__ = ["run_each"]
 
+_STOP_CHECK_S: Final = 0.1  # how often a worker waiting for the caller to catch up checks whether to stop
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -26,18 +27,26 @@ def run_each(
 ) -> Iterator[Iterator[tuple[int, R | BaseException]]]:
     """Call `fn` on every item, at most `concurrency` at once; iterate `(index, result)` as each call finishes.
 
-    A call that raised gives its exception as the result: the caller decides what stops the rest. Leaving the
-    `with` block, normally or not (an exception, or a KeyboardInterrupt while waiting for a result), stops new
-    calls at once. Calls already running finish on their threads (each bounded by its own request timeouts) and
-    their results are dropped; the threads are daemons, so an interrupted program exits without waiting for them.
+    A call that raised gives its exception as the result: the caller decides what stops the rest. A call starts
+    only while fewer than `concurrency` results are running or waiting for the caller, so the calls never run ahead
+    of what the caller has seen by more than that. Leaving the `with` block, normally or not (an exception, or a
+    KeyboardInterrupt while waiting for a result), stops new calls at once. Calls already running finish on their
+    threads (each bounded by its own request timeouts) and their results are dropped; the threads are daemons, so
+    an interrupted program exits without waiting for them.
     """
     stop = threading.Event()
     taken = itertools.count()
     take_lock = threading.Lock()
+    unseen = threading.Semaphore(concurrency)  # one permit per call running or result not yet taken by the caller
     results: queue.SimpleQueue[tuple[int, R | BaseException]] = queue.SimpleQueue()
 
     def work() -> None:
-        while not stop.is_set():
+        while True:
+            while not unseen.acquire(timeout=_STOP_CHECK_S):
+                if stop.is_set():
+                    return
+            if stop.is_set():
+                return
             with take_lock:
                 index = next(taken)
             if index >= len(items):
@@ -50,7 +59,9 @@ def run_each(
 
     def collect() -> Iterator[tuple[int, R | BaseException]]:
         for _ in range(len(items)):
-            yield results.get()  # a KeyboardInterrupt here reaches the caller (lock waits are interruptible)
+            result = results.get()  # a KeyboardInterrupt here reaches the caller (lock waits are interruptible)
+            unseen.release()
+            yield result
 
     for number in range(min(concurrency, len(items))):
         threading.Thread(target=work, name=f"batches-ext-worker-{number}", daemon=True).start()

@@ -387,7 +387,7 @@ def test_unknown_batch_and_file_are_404s(http: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("GET", "/v1/batches"),
+        ("PUT", "/v1/batches"),  # GET lists batches
         ("GET", "/v1/batches/"),
         ("GET", "/v1/batches/batch_1/cancel"),
         ("POST", "/v1/batches/batch_1"),
