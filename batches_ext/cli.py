@@ -92,6 +92,11 @@ def _batch_id(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _batch_id_or_stdin(text: str) -> str:
+    """An argparse type: a batch id, or `-` for ids read from stdin."""
+    return text if text == "-" else _batch_id(text)
+
+
 def _client_options(*, suppress: bool) -> argparse.ArgumentParser:
     """The options every API command takes.
 
@@ -149,15 +154,36 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
+    from batches_ext._cli_filters import add_filter_options, add_list_options  # noqa: PLC0415 - stdlib only
+
     cancel = command(
         "cancel",
         _cancel,
-        "Cancel a batch; with --wait, wait until it is cancelled (or otherwise finished).",
-        f"{PROG} cancel batch_abc123 --wait --timeout 600",
+        "Cancel batches; with --wait, wait until each is cancelled (or otherwise finished). With several ids, - (ids "
+        "from stdin, one per line) or --all: one outcome line per batch, a summary on stderr, exit 1 if any batch "
+        "was not stopped.",
+        f"{PROG} cancel batch_abc123 --wait --timeout 600\n"
+        f"  {PROG} list --status in_progress --json | jq -r .id | {PROG} cancel -\n"
+        f"  {PROG} cancel --all --metadata run=nightly --created-after 2h --dry-run",
     )
-    cancel.add_argument("batch_id", metavar="BATCH_ID", type=_batch_id, help="the batch to cancel")
+    cancel.add_argument(
+        "batch_ids", metavar="BATCH_ID", nargs="*", type=_batch_id_or_stdin, help="the batches to cancel; - reads stdin"
+    )
     cancel.add_argument("--wait", action="store_true", help="wait until the batch stops, showing progress on stderr")
     _wait_options(cancel)
+    bulk = cancel.add_argument_group("cancelling many")
+    bulk.add_argument("--all", action="store_true", help="every running batch the filters select")
+    bulk.add_argument("--dry-run", action="store_true", help="show what would be cancelled; send no cancel")
+    bulk.add_argument("--yes", action="store_true", help="cancel --all without asking")
+    add_filter_options(cancel)
+
+    listing = command(
+        "list",
+        _list,
+        "List batches, newest first: a table, or the API's JSON one batch per line with --json.",
+        f"{PROG} list --status in_progress --metadata run=nightly --created-after 2h",
+    )
+    add_list_options(listing)
 
     retrieve = command("retrieve", _retrieve, "Show a batch.", f"{PROG} retrieve batch_abc123 --json")
     retrieve.add_argument("batch_id", metavar="BATCH_ID", type=_batch_id, help="the batch to show")
@@ -238,10 +264,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 class _Session:
     """One command's run: its arguments, streams, progress, and the mapping of failures to exit statuses."""
 
-    def __init__(self, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    def __init__(self, args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO | None = None) -> None:
         self.args = args
         self.out = out
         self.err = err
+        self.stdin = stdin if stdin is not None else sys.stdin
         self.progress: Progress | None = None
         # Scrub the key from whatever this run prints (the library already scrubs what the server echoes;
         # this also covers text the CLI composes itself).
@@ -326,8 +353,8 @@ class _Session:
         if self.progress is not None:
             self.progress.finish()
 
-    def client(self) -> BatchesClient:
-        """A client from the options and the environment; sleeps go through the progress display, if any.
+    def client(self, sleep: Callable[[float], None] | None = None) -> BatchesClient:
+        """A client from the options and the environment; sleeps go to `sleep`, else the progress display, if any.
 
         Raises:
             errors.ConfigurationError: no API key, or a bad base URL.
@@ -340,6 +367,8 @@ class _Session:
             # The client's own message speaks Python (`api_key=...`); this one speaks shell.
             raise ConfigurationError("no API key: set OPENAI_API_KEY or pass --api-key")
         key = self.args.api_key or None  # `--api-key ""` means "not given", as an empty variable does
+        if sleep is not None:
+            return BatchesClient(key, base_url=self.args.base_url, sleep=sleep)
         if self.progress is not None:
             return BatchesClient(key, base_url=self.args.base_url, sleep=self.progress.sleep)
         return BatchesClient(key, base_url=self.args.base_url)
@@ -371,7 +400,12 @@ class _Session:
 
 
 def _cancel(session: _Session) -> int:
+    from batches_ext._cli_cancel_many import is_bulk, run_cancel_many  # noqa: PLC0415
+
     args = session.args
+    if is_bulk(args):
+        return run_cancel_many(session)
+    args.batch_id = args.batch_ids[0]
     if not args.wait:
         if args.timeout is not None or args.poll_interval is not None:
             session.say(f"{PROG} cancel: error: --timeout and --poll-interval need --wait")
@@ -386,6 +420,12 @@ def _cancel(session: _Session) -> int:
     session.end_progress()
     session.show(batch)
     return EXIT_OK
+
+
+def _list(session: _Session) -> int:
+    from batches_ext._cli_list import run_list  # noqa: PLC0415
+
+    return run_list(session)
 
 
 def _retrieve(session: _Session) -> int:
