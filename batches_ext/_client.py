@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from types import TracebackType
 from typing import Self, Unpack
 
@@ -25,6 +29,23 @@ from batches_ext._bulk import (
     worth_checking,
 )
 from batches_ext._core import ClientCore, default_sleep, owned_httpx_args, stream_error
+from batches_ext._file import FileDeleted, FileObject
+from batches_ext._lifecycle import (
+    LineSplitter,
+    RemainderReport,
+    RemainderScan,
+    Resubmission,
+    check_batch_options,
+    check_metadata,
+    create_batch_request,
+    delete_file_request,
+    parse_object,
+    prepare_upload,
+    remainder_filename,
+    resubmit_metadata,
+    retrieve_file_request,
+    upload_request,
+)
 from batches_ext._listing import MAX_PAGE_SIZE, BatchFilter, Pager
 from batches_ext._results import BatchResult, CancelledBatch, parse_result_line
 from batches_ext._retry import is_transient
@@ -357,6 +378,232 @@ class BatchesClient:
         """Retrieve one batch of a group, behind the group's rate gate."""
         request = self._core.retrieve_request(self._http_client(), batch_id, NOT_GIVEN)
         return self._core.parse_batch(self._send(request, gate=gate))
+
+    # --- files and new batches -------------------------------------------------------------------------------------
+
+    def upload_file(
+        self,
+        file: str | os.PathLike[str],
+        *,
+        purpose: str = "batch",
+        filename: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> FileObject:
+        """Upload a file (streamed from disk, never read whole into memory); for a batch, its `.jsonl` input.
+
+        Args:
+            file: the path of the file.
+            purpose: `batch` for a batch's input; any other value the Files API takes is sent as given.
+            filename: the name to upload it under; the path's own name by default.
+            timeout: for this request; the client's by default.
+
+        Raises:
+            ValueError: the file is missing, empty, over OpenAI's limit (200 MB for `batch`, 512 MB otherwise), or a
+                batch input not named `*.jsonl` (nothing is sent).
+            errors.APIError: the upload failed after retries.
+
+        """
+        upload = prepare_upload(file, purpose=purpose, filename=filename)
+        http = self._http_client()
+        with upload.path.open("rb") as stream:
+            response = self._send(upload_request(self._core, http, upload, stream, timeout))
+        return parse_object(FileObject, response)
+
+    def create_batch(
+        self,
+        input_file_id: str,
+        *,
+        endpoint: str,
+        completion_window: str = "24h",
+        metadata: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> Batch:
+        """Create a batch from an uploaded input file; it starts `validating`.
+
+        Args:
+            input_file_id: the uploaded file (purpose `batch`).
+            endpoint: the API path every request of the file targets, like `/v1/chat/completions`.
+            completion_window: `24h`, the only window OpenAI offers.
+            metadata: up to 16 str keys (<= 64 characters) and str values (<= 512).
+            timeout: for this request; the client's by default.
+
+        Raises:
+            ValueError: a bad id, endpoint, window or metadata (nothing is sent).
+            errors.APIError: the request failed after retries.
+
+        """
+        http = self._http_client()
+        request = create_batch_request(
+            self._core, http, input_file_id, endpoint=endpoint, completion_window=completion_window,
+            metadata=metadata, timeout=timeout,
+        )  # fmt: skip
+        return self._core.parse_batch(self._send(request))
+
+    def retrieve_file(self, file_id: str, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> FileObject:
+        """Fetch a file's description (name, size, purpose).
+
+        Raises:
+            ValueError: `file_id` is not a usable id (nothing is sent).
+            errors.APIError: the request failed after retries.
+
+        """
+        http = self._http_client()
+        return parse_object(FileObject, self._send(retrieve_file_request(self._core, http, file_id, timeout)))
+
+    def delete_file(self, file_id: str, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> FileDeleted:
+        """Delete a file.
+
+        Raises:
+            ValueError: `file_id` is not a usable id (nothing is sent).
+            errors.APIError: the request failed after retries.
+
+        """
+        http = self._http_client()
+        return parse_object(FileDeleted, self._send(delete_file_request(self._core, http, file_id, timeout)))
+
+    # --- after a cancel or an expiry: the rest ---------------------------------------------------------------------
+
+    def remainder(
+        self, batch_or_id: Batch | str, *, retry_failed: bool = False, report: RemainderReport | None = None
+    ) -> Iterator[bytes]:
+        """Stream the input lines of a finished batch that are worth sending again, as their exact bytes (no newline).
+
+        A line is yielded when its request has no result, or a result saying it never ran (`batch_expired`,
+        `batch_cancelled`); with `retry_failed`, also when it ran and got 408, 429 or a 5xx. Never when it
+        succeeded or failed in a way that would fail again (the rule: `classify_result`). The three files are
+        streamed; memory holds the result ids only.
+
+        Args:
+            batch_or_id: a batch in a terminal status (completed, failed, expired, cancelled), or its id.
+            retry_failed: also yield requests that failed in a retryable way.
+            report: filled in once the lines are exhausted: counts, and the ids in conflict.
+
+        Raises:
+            ValueError: the batch is still running, or has no input file.
+            errors.RemainderConflictError: after the last line, when the input repeats a custom_id or a result
+                names an unknown one and no `report` was passed (with one, read `report.conflicts`).
+            errors.ResultsFormatError: a line of a file is not what it should be.
+            errors.APIError: a download failed.
+
+        """
+        batch = batch_or_id if isinstance(batch_or_id, Batch) else self.retrieve(batch_or_id)
+        scan = RemainderScan(batch, retry_failed=retry_failed)
+        for file_id in scan.result_file_ids:
+            for line in self._iter_file_lines(file_id):
+                scan.add_result_line(line, file_id)
+        for line in self._iter_file_lines(scan.input_file_id):
+            if scan.take(line):
+                yield line
+        scan.finish(report)
+
+    def write_remainder(
+        self, batch_or_id: Batch | str, path: str | os.PathLike[str], *, retry_failed: bool = False
+    ) -> RemainderReport:
+        """Write `remainder(...)` to `path` as JSONL and return its report; `path` appears only when complete.
+
+        Raises:
+            errors.RemainderConflictError: the remainder is ambiguous (duplicate or unknown custom_ids); nothing
+                is written.
+            Otherwise as `remainder`.
+
+        """
+        target = Path(path)
+        partial = target.with_name(target.name + ".partial")
+        report = RemainderReport()
+        try:
+            with partial.open("wb") as out:
+                for line in self.remainder(batch_or_id, retry_failed=retry_failed, report=report):
+                    out.write(line + b"\n")
+            if report.conflicts:
+                raise errors.RemainderConflictError(
+                    f"the remainder is ambiguous: {report.describe_conflicts()}", report=report
+                )
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return report
+
+    def resubmit(
+        self,
+        batch_or_id: Batch | str,
+        *,
+        retry_failed: bool = False,
+        metadata: Mapping[str, str] | None = None,
+        completion_window: str | None = None,
+    ) -> Batch | None:
+        """Send what a finished batch did not do as a new batch; None (nothing uploaded) when nothing remains.
+
+        The new batch has the old one's endpoint, completion window and metadata (or `metadata`), plus
+        `resubmitted_from: <old id>`; when the metadata already has 16 keys this raises (see `resubmit_metadata`).
+        Every check runs before the upload; if creating the batch fails, the uploaded file is deleted.
+
+        Raises:
+            ValueError: as `remainder`, or no room in the metadata, or the old batch names no endpoint.
+            errors.RemainderConflictError: the remainder is ambiguous; nothing is uploaded.
+            errors.APIError: a request failed after retries.
+
+        """
+        batch = batch_or_id if isinstance(batch_or_id, Batch) else self.retrieve(batch_or_id)
+        new_metadata = resubmit_metadata(batch, metadata)
+        endpoint, window = check_batch_options(batch.endpoint, completion_window or batch.completion_window or "24h")
+        with tempfile.TemporaryDirectory(prefix="batches-ext-") as folder:
+            path = Path(folder) / remainder_filename(batch.id)
+            report = self.write_remainder(batch, path, retry_failed=retry_failed)
+            if not report.to_resubmit:
+                return None
+            uploaded = self.upload_file(path, purpose="batch")
+        try:
+            return self.create_batch(uploaded.id, endpoint=endpoint, completion_window=window, metadata=new_metadata)
+        except errors.APIError:
+            with contextlib.suppress(errors.APIError):  # best effort: the create's error is the one to report
+                self.delete_file(uploaded.id)
+            raise
+
+    def cancel_and_resubmit(
+        self,
+        batch_id: str,
+        *,
+        retry_failed: bool = False,
+        metadata: Mapping[str, str] | None = None,
+        completion_window: str | None = None,
+        **wait_options: Unpack[WaitOptions],
+    ) -> Resubmission:
+        """Cancel a batch, wait until it stops, collect what it finished and resubmit the rest.
+
+        The batch is read first and the new batch's metadata and endpoint checked, so nothing is cancelled when
+        the resubmit would be refused. Returns `(batch, results, errors, resubmitted)`: the old batch, its output
+        and error records, and the new batch (None when nothing remained).
+
+        Raises:
+            As `cancel_and_wait` and `resubmit`.
+
+        """
+        current = self.retrieve(batch_id)
+        resubmit_metadata(current, metadata)
+        check_batch_options(current.endpoint, completion_window or current.completion_window or "24h")
+        if metadata is not None:
+            check_metadata(metadata)
+        batch, results, failures = self.cancel_and_collect(batch_id, **wait_options)
+        resubmitted = self.resubmit(
+            batch, retry_failed=retry_failed, metadata=metadata, completion_window=completion_window
+        )
+        return Resubmission(batch, results, failures, resubmitted)
+
+    def _iter_file_lines(self, file_id: str) -> Iterator[bytes]:
+        """Stream a file's lines as bytes (each without its newline)."""
+        http = self._http_client()
+        response = self._send(self._core.download_request(http, file_id, NOT_GIVEN), stream=True)
+        splitter = LineSplitter()
+        try:
+            for chunk in response.iter_bytes():
+                for line in splitter.feed(chunk):
+                    yield line
+            for line in splitter.end():
+                yield line
+        except httpx.RequestError as exc:
+            raise stream_error(exc, response.request) from exc
+        finally:
+            response.close()
 
     def _send(self, request: httpx.Request, *, stream: bool = False, gate: RateGate | None = None) -> httpx.Response:
         """Send with retries; return a successful response or raise the typed error.

@@ -10,12 +10,12 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, Final, Literal, NamedTuple
 
 from batches_ext._batch import Batch
 from batches_ext.errors import ResultsFormatError
 
-__all__ = ["BatchResult", "CancelledBatch", "parse_result_line"]
+__all__ = ["NOT_RUN_CODES", "BatchResult", "CancelledBatch", "Outcome", "classify_result", "parse_result_line"]
 
 
 class BatchResult:
@@ -66,6 +66,11 @@ class BatchResult:
         """True when the request ran and its response was a 2xx."""
         code = self.status_code
         return self.error is None and code is not None and 200 <= code < 300
+
+    @property
+    def outcome(self) -> Outcome:
+        """What this line means for resubmitting: `done`, `not_run`, `retryable` or `failed` (`classify_result`)."""
+        return classify_result(self._record)
 
     def to_dict(self) -> dict[str, Any]:
         """The line's JSON object exactly as read (a deep copy)."""
@@ -128,3 +133,39 @@ def _record_problem(record: object) -> str | None:  # noqa: PLR0911 - one flat c
     if error is not None and not isinstance(error, Mapping):
         return "'error' must be an object or null"
     return None
+
+
+# --- which results count as done: the remainder rule, in one place -----------------------------------------------
+
+Outcome = Literal["done", "not_run", "retryable", "failed"]
+"""What a result line says about its request, for resubmitting (see `classify_result`)."""
+
+# The codes of the lines a batch writes for requests it never started (PROVIDERS.md: `response: null`, a top-level
+# `error`), when it expired or was cancelled first.
+NOT_RUN_CODES: Final = frozenset({"batch_expired", "batch_cancelled"})
+_RETRYABLE_STATUSES: Final = frozenset({408, 429})  # plus every 5xx: the status codes worth sending again
+
+
+def classify_result(record: Mapping[str, Any]) -> Outcome:
+    """The remainder rule: what one result line (a decoded, checked record) means for its request.
+
+    - `done`: it ran and got a 2xx response. Never resubmitted.
+    - `not_run`: the batch stopped before running it (`error.code` `batch_expired` or `batch_cancelled`, no
+      response). Always resubmitted, like a request with no result line at all.
+    - `retryable`: it ran and failed in a way that may pass next time (`response.status_code` 408, 429 or 5xx).
+      Resubmitted only with `retry_failed=True`.
+    - `failed`: it ran and failed for good (any other status: another 4xx will fail again), or it carries an error
+      code this rule does not know. Never resubmitted: sending it again would cost money for the same failure.
+    """
+    response = record.get("response")
+    if isinstance(response, Mapping):
+        code = response.get("status_code")
+        if isinstance(code, int) and 200 <= code < 300:
+            return "done"
+        if isinstance(code, int) and (code in _RETRYABLE_STATUSES or 500 <= code < 600):
+            return "retryable"
+        return "failed"
+    error = record.get("error")
+    if isinstance(error, Mapping) and error.get("code") in NOT_RUN_CODES:
+        return "not_run"
+    return "failed"

@@ -16,7 +16,8 @@ BatchesError
 │   │   └── APITimeoutError       the request timed out
 │   └── APIResponseValidationError  a 2xx whose body is not what the API documents
 ├── WaitTimeoutError              a wait passed its deadline; carries the last Batch seen
-└── ResultsFormatError            a line of a results file is not a batch output record
+├── ResultsFormatError            a line of a results file is not a batch output record
+└── RemainderConflictError        a batch's input and results disagree (duplicate or unknown custom_ids)
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RemainderConflictError",
     "ResultsFormatError",
     "UnprocessableEntityError",
     "WaitTimeoutError",
@@ -166,6 +168,17 @@ class ResultsFormatError(BatchesError, ValueError):
         super().__init__(f"{file_id} line {line_number}: {message}")
         self.file_id = file_id
         self.line_number = line_number
+
+
+class RemainderConflictError(BatchesError, ValueError):
+    """What remains of a batch is ambiguous: its input repeats a custom_id, or a result names one it does not have.
+
+    Raised before anything is uploaded; `report` (a `RemainderReport`) holds the counts and the ids in question.
+    """
+
+    def __init__(self, message: str, *, report: Any) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {

@@ -1,9 +1,9 @@
 """Conformance of the project's fake (`batches_ext.testing`) with the spec fragment, checked by schemathesis.
 
-Schemathesis generates schema-valid requests (positive mode) for cancelBatch, retrieveBatch and downloadFile and
-runs its response checks on whatever the fake answers: status code documented, content type declared, body valid
-against the response schema, headers, no 5xx. The fake is seeded with a batch in every status (and their files), so
-generated ids hit both existing and missing resources.
+Schemathesis generates schema-valid requests (positive mode) for every operation the fake serves (all but
+NOT_YET_SERVED) and runs its response checks on whatever the fake answers: status code documented, content type
+declared, body valid against the response schema, headers, no 5xx. The fake is seeded with a batch in every status
+(and their files), so generated ids hit both existing and missing resources.
 
 `ignored_auth` is disabled: the fragment, like upstream, documents no per-operation 401 (shared/upstream/SOURCE.md),
 and that check flags every undocumented auth answer. `positive_data_acceptance` also accepts 400, the fake's answer to
@@ -31,7 +31,9 @@ STATUSES = DOCUMENTED_STATUSES
 MAX_EXAMPLES = 300  # requests across the served operations: about 2 s against the threaded fake
 # Operations in the fragment that the fake does not serve yet. Whoever adds one to the fake removes it here (a test
 # below fails while a served operation is still listed); the list must end empty.
-NOT_YET_SERVED = frozenset({"POST /batches", "POST /files", "GET /files/{file_id}", "DELETE /files/{file_id}"})
+NOT_YET_SERVED: frozenset[str] = frozenset()
+# Files that DELETE /files/{file_id} may remove, so the seeded files the other operations read stay in place.
+DISPOSABLE = [f"file-disposable-{i}" for i in range(100)]
 CONFIG = {
     "generation": {"mode": "positive"},
     # The fragment documents no 401 (SOURCE.md): ignored_auth would flag the fake's correct 401s as undocumented.
@@ -59,6 +61,8 @@ def fake() -> Iterator[tuple[Any, str, list[str], list[str]]]:
     api = testing.FakeBatchAPI()
     batches = [api.add_batch(f"batch_{status}", status=status, total=4, completed=2, failed=1) for status in STATUSES]
     api.add_file("file-extra", b'{"id": "batch_req_1", "custom_id": "request-1", "response": null, "error": null}\n')
+    for file_id in DISPOSABLE:
+        api.add_file(file_id, b"{}\n")
     file_ids = ["file-extra"] + [
         file_id for batch in batches for file_id in (batch.get("output_file_id"), batch.get("error_file_id")) if file_id
     ]
@@ -78,7 +82,8 @@ def test_every_fake_response_conforms(schema: Any, fake: tuple[Any, str, list[st
         # Half the draws replace the generated id with a seeded one, so both "exists" and "missing" are exercised.
         if pick is not None and case.path_parameters:
             (name,) = case.path_parameters
-            case.path_parameters[name] = known[name][pick % len(known[name])]
+            pool = DISPOSABLE if case.operation.label == "DELETE /files/{file_id}" else known[name]
+            case.path_parameters[name] = pool[pick % len(pool)]
         if pick is not None and case.query and "after" in case.query:  # a list cursor: a batch that exists
             case.query["after"] = batch_ids[pick % len(batch_ids)]
         return case

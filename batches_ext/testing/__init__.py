@@ -10,20 +10,32 @@ The pytest plugin (`batches_ext.pytest_plugin`) provides these as fixtures. `imp
 this package.
 """
 
-from batches_ext.testing._app import DEFAULT_API_KEY, DEFAULT_CANCEL_DELAY_S, FakeBatchAPI, RecordedRequest
+from batches_ext.testing._app import (
+    DEFAULT_API_KEY,
+    DEFAULT_CANCEL_DELAY_S,
+    DEFAULT_REQUEST_RATE,
+    FakeBatchAPI,
+    RecordedRequest,
+)
 from batches_ext.testing._clock import FakeClock
 from batches_ext.testing._faults import Fault
+from batches_ext.testing._requests import FakeRequest, FakeResponse, Responder, default_responder
 from batches_ext.testing._server import FakeServer, serve
 from batches_ext.testing._transport import FakeTransport
 
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_CANCEL_DELAY_S",
+    "DEFAULT_REQUEST_RATE",
     "FakeBatchAPI",
     "FakeClock",
+    "FakeRequest",
+    "FakeResponse",
     "FakeServer",
     "FakeTransport",
     "Fault",
     "RecordedRequest",
+    "Responder",
+    "default_responder",
     "serve",
 ]

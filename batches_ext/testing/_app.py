@@ -14,16 +14,19 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
+from batches_ext.testing import _lifecycle_routes as lifecycle
 from batches_ext.testing._faults import Fault, FaultQueue, fault_reply
+from batches_ext.testing._requests import Responder
 from batches_ext.testing._store import BatchStore, NotCancellableError, UnknownCursorError
 from batches_ext.testing._wire import Reply, binary_reply, error_reply, json_reply, mask_key
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["DEFAULT_API_KEY", "DEFAULT_CANCEL_DELAY_S", "FakeBatchAPI", "RecordedRequest"]
+__all__ = ["DEFAULT_API_KEY", "DEFAULT_CANCEL_DELAY_S", "DEFAULT_REQUEST_RATE", "FakeBatchAPI", "RecordedRequest"]
 
 DEFAULT_API_KEY: Final = "sk-fake-key"  # not a secret: documented, and only ever accepted by this fake
+DEFAULT_REQUEST_RATE: Final = 10.0  # requests a created batch finishes per second of the fake's clock
 DEFAULT_CANCEL_DELAY_S: Final = 5.0  # short enough for a demo; the real API takes "up to 10 minutes" (seeds)
 _KEYS_URL: Final = "https://platform.openai.com/account/api-keys"
 # OpenAI's answers when the Authorization header is missing or not `Bearer <key>`, and when the key is wrong.
@@ -49,12 +52,21 @@ class FakeBatchAPI:
 
     Serve it in-process with `transport()` or over a socket with `FakeServer`. Routes, under `/v1`:
     `GET /batches` (newest first; `limit` 1-100, default 20; `after`; `has_more`, `first_id`, `last_id`),
-    `POST /batches/{id}/cancel`, `GET /batches/{id}`, `GET /files/{id}/content`; anything else is a 404.
+    `POST /batches/{id}/cancel`, `GET /batches/{id}`, `POST /batches`, `POST /files`, `GET` and `DELETE
+    /files/{id}`, `GET /files/{id}/content`; anything else is a 404.
+
+    A batch created through the API (upload a `.jsonl` input, then `POST /batches`) runs it on the clock: input
+    validated as OpenAI does (a `failed` batch names the bad lines), `validating` → `in_progress` with requests
+    finishing at `request_rate` → `finalizing` → `completed`, or `expired` / `cancelled` with `batch_expired` /
+    `batch_cancelled` lines for what never ran (see `_store.py`).
 
     Args:
         api_key: the only key accepted (as `Authorization: Bearer <key>`); never shown in replies or reprs.
         cancel_delay: seconds, on `clock`, that a cancelled batch stays `cancelling` before it is `cancelled`.
         clock: unix time in seconds; defaults to `time.time`. Pass a `FakeClock` to control time in tests.
+        request_rate: requests per second a created batch finishes.
+        responder: decides each request's answer: called with a `FakeRequest`, returns a `FakeResponse`
+            (status code and body; a non-2xx one is a failed request). Default: a deterministic success per endpoint.
 
     Raises:
         ValueError: `api_key` is empty, or `cancel_delay` is negative or not finite.
@@ -70,7 +82,15 @@ class FakeBatchAPI:
         api_key: str = DEFAULT_API_KEY,
         cancel_delay: float = DEFAULT_CANCEL_DELAY_S,
         clock: Callable[[], float] | None = None,
+        request_rate: float = DEFAULT_REQUEST_RATE,
+        responder: Responder | None = None,
     ) -> None:
+        if isinstance(request_rate, bool) or not isinstance(request_rate, int | float):
+            raise TypeError(f"request_rate must be a number of requests per second, got {request_rate!r}")
+        if not math.isfinite(request_rate) or request_rate <= 0:
+            raise ValueError(f"request_rate must be finite and positive, got {request_rate!r}")
+        if responder is not None and not callable(responder):
+            raise TypeError(f"responder must be callable, got {responder!r}")
         if not isinstance(api_key, str) or not api_key:
             raise ValueError("api_key must be a non-empty str")
         if isinstance(cancel_delay, bool) or not isinstance(cancel_delay, int | float):
@@ -80,7 +100,7 @@ class FakeBatchAPI:
         self._api_key = api_key
         self._cancel_delay = float(cancel_delay)
         self._clock: Callable[[], float] = clock if clock is not None else time.time
-        self._store = BatchStore(self._clock, self._cancel_delay)
+        self._store = BatchStore(self._clock, self._cancel_delay, request_rate=float(request_rate), responder=responder)
         self._faults = FaultQueue()
         self._log_lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -277,7 +297,9 @@ class FakeBatchAPI:
             self._requests.append(RecordedRequest(method, path))
         return self._faults.take()
 
-    def respond(self, method: str, path: str, headers: Mapping[str, str], fault: Fault | None = None) -> Reply:
+    def respond(
+        self, method: str, path: str, headers: Mapping[str, str], fault: Fault | None = None, body: bytes = b""
+    ) -> Reply:
         """The reply to a request that got through (after `receive`, and after any delay it suffered).
 
         Args:
@@ -285,6 +307,7 @@ class FakeBatchAPI:
             path: the raw path, percent-encoded, optionally with a query (read by `GET /batches` only).
             headers: the request headers, with lower-case names.
             fault: the fault `receive` returned; an `error` fault becomes the reply.
+            body: the request body.
 
         """
         if fault is not None and fault.kind == "error":
@@ -292,7 +315,7 @@ class FakeBatchAPI:
         denied = self._check_key(headers.get("authorization"))
         if denied is not None:
             return denied
-        return self._route(method, path)
+        return self._route(method, path, headers, body)
 
     def _check_key(self, authorization: str | None) -> Reply | None:
         scheme, _, token = (authorization or "").partition(" ")
@@ -304,7 +327,7 @@ class FakeBatchAPI:
             return error_reply(401, _WRONG_KEY.format(masked=mask_key(token)), code="invalid_api_key")
         return None
 
-    def _route(self, method: str, path: str) -> Reply:
+    def _route(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Reply:  # noqa: PLR0911 - a table
         raw, _, query = path.partition("?")
         # Split before decoding, so an id holding an encoded "/" (%2F) stays one segment.
         parts = [unquote(part) for part in raw.split("/")]
@@ -317,6 +340,14 @@ class FakeBatchAPI:
                 return self._retrieve(batch_id)
             case "GET", ["", "v1", "files", file_id, "content"] if file_id:
                 return self._download(file_id)
+            case "POST", ["", "v1", "batches"]:
+                return lifecycle.create_batch_reply(self._store, body)
+            case "POST", ["", "v1", "files"]:
+                return lifecycle.upload_reply(self._store, headers, body)
+            case "GET", ["", "v1", "files", file_id] if file_id:
+                return lifecycle.file_reply(self._store, file_id)
+            case "DELETE", ["", "v1", "files", file_id] if file_id:
+                return lifecycle.delete_file_reply(self._store, file_id)
         # OpenAI's own answer to a route it does not have.
         return error_reply(404, f"Invalid URL ({method} {raw})")
 

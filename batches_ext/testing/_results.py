@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from batches_ext.testing._wire import dumps, error_body
 
-__all__ = ["batch_usage", "error_file", "file_id", "output_file"]
+__all__ = ["batch_usage", "digest", "error_file", "file_id", "output_file"]
 
 # Tokens of every fake request, so the batch's `usage` is exactly the sum over its output file.
 PROMPT_TOKENS: Final = 24
@@ -29,6 +29,11 @@ _FAILED_REQUEST: Final = error_body(
 def _digest(*parts: object, length: int = 24) -> str:
     """A stable hex token for `parts`; ids must be unique per batch and request, not secret."""
     return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:length]
+
+
+def digest(batch_id: str, custom_id: str) -> str:
+    """A stable 32-hex-digit token for a request of a batch (its `batch_req_` and `req_` ids)."""
+    return _digest(batch_id, custom_id, "req", length=32)
 
 
 def file_id(batch_id: str, kind: str) -> str:

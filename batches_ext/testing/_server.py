@@ -65,7 +65,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(head=True)
 
     def _serve(self, *, head: bool = False) -> None:
-        if not self._read_body():
+        body = self._read_body()
+        if body is None:
             return
         api = self.server.api
         fault = api.receive(self.command, self.path)
@@ -77,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         headers = {name.lower(): value for name, value in self.headers.items()}
         try:
-            reply = api.respond(self.command, self.path, headers, fault)
+            reply = api.respond(self.command, self.path, headers, fault, body)
         except Exception as exc:  # a bug in the fake must reach the test, not look like a network fault
             self.server.errors.append(exc)
             logger.exception("batches_ext.testing: the fake failed on %s %s", self.command, self.path)
@@ -89,8 +90,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
         self._send(reply, head=head)
 
-    def _read_body(self) -> bool:
-        """Consume the request body so the connection can carry the next request; False if it is malformed."""
+    def _read_body(self) -> bytes | None:
+        """Read the request body (the connection can then carry the next request); None if it is malformed."""
         if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
             return self._read_chunks()
         try:
@@ -100,12 +101,11 @@ class _Handler(BaseHTTPRequestHandler):
         if length < 0:
             self.close_connection = True
             self._send(error_reply(400, "Invalid Content-Length header."))
-            return False
-        if length:
-            self.rfile.read(length)
-        return True
+            return None
+        return self.rfile.read(length) if length else b""
 
-    def _read_chunks(self) -> bool:
+    def _read_chunks(self) -> bytes | None:
+        chunks: list[bytes] = []
         while True:
             line = self.rfile.readline(_MAX_LINE)
             try:
@@ -113,12 +113,12 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 self.close_connection = True
                 self._send(error_reply(400, "Invalid chunked request body."))
-                return False
+                return None
             if size == 0:
                 while self.rfile.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
                     pass  # trailers carry nothing the fake needs
-                return True
-            self.rfile.read(size + 2)  # the chunk and its CRLF
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size + 2)[:size])  # the chunk and its CRLF
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Answer a request the stdlib could not parse (bad syntax, too many headers) in the fake's JSON too."""

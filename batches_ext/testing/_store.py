@@ -6,6 +6,13 @@ batch whose `expires_at` passes while it is stored becomes `expired`. A batch ad
 also advances one step per API read (validating → in_progress → counts grow → finalizing → completed), so a
 polling loop sees it move. Finished batches get their output and error files (see `_results.py`).
 
+A batch created through the API (`create_batch`, from an uploaded input file) runs on the clock instead: it is
+`validating` for `VALIDATING_S`, then `failed` (its input broke a rule: `errors.data` names the lines) or
+`in_progress`, its requests finishing one by one at `request_rate` per second, each answered by the responder;
+then `finalizing` for `FINALIZING_S` and `completed`. Its window passing first makes it `expired` (what finished is
+kept, the rest gets `batch_expired` lines); a cancel freezes its progress and, once `cancelled`, the rest gets
+`batch_cancelled` lines. Every transition of either kind of batch is in this module.
+
 Statuses this fake does not know are stored and returned verbatim; no transition touches them.
 
 Listing reads batches newest first (`created_at` descending, the later added first among equals) from an index kept
@@ -21,17 +28,35 @@ import math
 import secrets
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from batches_ext.testing import _results
+from batches_ext.testing._requests import FakeRequest, FakeResponse, Responder, parse_input
 from batches_ext.testing._wire import dumps
 
-__all__ = ["CANCELLABLE", "DAY_S", "DEFAULT_MODEL", "STEP_S", "BatchStore", "NotCancellableError", "UnknownCursorError"]
+__all__ = [
+    "CANCELLABLE",
+    "DAY_S",
+    "DEFAULT_MODEL",
+    "FINALIZING_S",
+    "STEP_S",
+    "VALIDATING_S",
+    "BatchStore",
+    "NotCancellableError",
+    "UnknownCursorError",
+]
 
 DAY_S: Final = 86_400  # completion_window "24h": a batch expires 24 hours after it was created
 STEP_S: Final = 60  # the gap between the seeded lifecycle timestamps of a batch added in a later status
 DEFAULT_MODEL: Final = "gpt-4o-mini-2024-07-18"
+VALIDATING_S: Final = 0.5  # how long a created batch is `validating` (the fake's choice: quick, but observable)
+FINALIZING_S: Final = 0.5  # how long a created batch is `finalizing` once its last request finished
+# The lines a batch writes for the requests it never ran (PROVIDERS.md: `response: null`, a top-level `error`).
+_NOT_RUN: Final = {
+    "expired": ("batch_expired", "This request could not be executed before the completion window expired."),
+    "cancelled": ("batch_cancelled", "This request was not executed because the batch was cancelled."),
+}
 # Seeds: "Cancels an in-progress batch"; the statuses in which a batch is still running.
 CANCELLABLE: Final = frozenset({"validating", "in_progress", "finalizing"})
 # The finished statuses that keep partial or full results (the seeds: cancelled batches keep partial results).
@@ -92,6 +117,23 @@ class _Record:
     auto_usage: bool = True  # False when the caller set `usage` themselves
     auto_files: bool = True  # False when the caller set `output_file_id` or `error_file_id` themselves
     order_key: _OrderKey = (0.0, 0, "")
+    run: _Run | None = None  # set for a batch created through the API: it runs its input on the clock
+
+
+@dataclass(slots=True)
+class _Run:
+    """A created batch's requests and what has come of them so far."""
+
+    created: float
+    requests: list[FakeRequest]
+    problems: list[dict[str, Any]]  # non-empty: the input broke a rule and the batch will fail validation
+    rate: float
+    responder: Responder
+    started: float | None = None  # clock time it went in_progress (sub-second precision kept, unlike the wire)
+    finished_at: float | None = None  # clock time its last request finished
+    done: int = 0
+    ok_lines: list[bytes] = field(default_factory=list)
+    error_lines: list[bytes] = field(default_factory=list)
 
 
 def _number(value: object) -> float | None:
@@ -134,7 +176,14 @@ class BatchStore:
 
     """
 
-    def __init__(self, clock: Callable[[], float], cancel_delay: float) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        cancel_delay: float,
+        *,
+        request_rate: float = 10.0,
+        responder: Responder | None = None,
+    ) -> None:
         self._clock = clock
         self._cancel_delay = cancel_delay
         self._lock = threading.RLock()
@@ -142,6 +191,9 @@ class BatchStore:
         self._files: dict[str, bytes] = {}
         self._order: list[_OrderKey] = []  # every stored batch's order key, sorted: the listing's index
         self._added = itertools.count()
+        self._file_info: dict[str, dict[str, Any]] = {}  # the file object's fields besides id and bytes
+        self.request_rate = request_rate
+        self.responder = responder
 
     # --- batches -------------------------------------------------------------------------------------------------
 
@@ -297,10 +349,155 @@ class BatchStore:
         with self._lock:
             return dict(self._files)
 
+    def upload(self, content: bytes, *, filename: str, purpose: str) -> dict[str, Any]:
+        """Store an uploaded file and return its file object."""
+        with self._lock:
+            file_id = f"file-{secrets.token_hex(12)}"
+            self._files[file_id] = content
+            self._file_info[file_id] = {"created_at": int(self._clock()), "filename": filename, "purpose": purpose}
+            return self._file_object(file_id)
+
+    def file_object(self, file_id: str) -> dict[str, Any] | None:
+        """The file object of a stored file (one a batch wrote, or one added by a test, described as a batch's)."""
+        with self._lock:
+            return self._file_object(file_id) if file_id in self._files else None
+
+    def delete_file(self, file_id: str) -> bool:
+        """Forget a file; False if there was none."""
+        with self._lock:
+            self._file_info.pop(file_id, None)
+            return self._files.pop(file_id, None) is not None
+
+    def _file_object(self, file_id: str) -> dict[str, Any]:
+        info = self._file_info.get(file_id) or {
+            "created_at": int(self._clock()), "filename": f"{file_id}.jsonl", "purpose": "batch_output"
+        }  # fmt: skip
+        return {"id": file_id, "object": "file", "bytes": len(self._files[file_id]), **info, "expires_at": None,
+                "status": "processed", "status_details": None}  # fmt: skip
+
+    def _write_file(self, file_id: str, content: bytes, *, filename: str, purpose: str, at: float) -> None:
+        self._files[file_id] = content
+        self._file_info[file_id] = {"created_at": int(at), "filename": filename, "purpose": purpose}
+
+    # --- batches created through the API ---------------------------------------------------------------------------
+
+    def create_batch(
+        self, input_file_id: str, *, endpoint: str, completion_window: str, metadata: Mapping[str, str] | None
+    ) -> dict[str, Any]:
+        """Create a batch that runs the requests of an uploaded input file; return its wire JSON (`validating`).
+
+        Raises:
+            KeyError: no file has this id.
+            ValueError: the file was not uploaded with purpose `batch`.
+
+        """
+        with self._lock:
+            content = self._files.get(input_file_id)
+            if content is None:
+                raise KeyError(input_file_id)
+            if self._file_info.get(input_file_id, {}).get("purpose") != "batch":
+                raise ValueError(f"file {input_file_id} was not uploaded with purpose 'batch'")
+            batch_id = f"batch_{secrets.token_hex(16)}"
+            requests, problems = parse_input(batch_id, content, endpoint)
+            now = self._clock()
+            fields: dict[str, Any] = {
+                "endpoint": endpoint, "input_file_id": input_file_id, "completion_window": completion_window,
+                "metadata": dict(metadata) if metadata is not None else None,
+            }  # fmt: skip
+            if requests:
+                fields["model"] = requests[0].body.get("model")
+            data = _seed(batch_id, "validating", (0, 0, 0), now, fields)
+            data["expires_at"] = int(now) + DAY_S
+            responder = self.responder
+            if responder is None:
+                from batches_ext.testing._requests import default_responder  # noqa: PLC0415 - a default, see below
+
+                responder = default_responder
+            run = _Run(now, requests, problems, self.request_rate, responder)
+            record = _Record(data, auto_files=False, run=run)
+            record.expiry_armed = True
+            record.order_key = (-now, -next(self._added), batch_id)  # as add() does: newest first in the listing
+            bisect.insort(self._order, record.order_key)
+            self._batches[batch_id] = record
+            return copy.deepcopy(data)
+
+    def _advance_run(self, record: _Record, run: _Run, now: float) -> None:
+        """Bring a created batch up to `now`: every transition a created batch goes through, in order."""
+        data = record.data
+        status = data.get("status")
+        if status == "validating":
+            start = run.created + VALIDATING_S
+            if now < start:
+                return
+            if run.problems:
+                data.update(status="failed", failed_at=int(start), errors={"object": "list", "data": run.problems})
+                return
+            data.update(status="in_progress", in_progress_at=int(start))
+            data["request_counts"] = {"total": len(run.requests), "completed": 0, "failed": 0}
+            run.started = start
+            status = "in_progress"
+        expires = _number(data.get("expires_at"))
+        if status == "in_progress":
+            self._run_requests(record, run, now if expires is None else min(now, expires))
+            if run.finished_at is not None:
+                data.update(status="finalizing", finalizing_at=int(run.finished_at))
+                status = "finalizing"
+            elif expires is not None and now >= expires:
+                self._end_run(record, run, "expired", expires)
+                return
+        if status == "finalizing" and run.finished_at is not None and now >= run.finished_at + FINALIZING_S:
+            self._end_run(record, run, "completed", run.finished_at + FINALIZING_S)
+        elif status == "cancelling" and record.cancel_started is not None:
+            self._run_requests(record, run, record.cancel_started)  # what finished before the cancel
+            if now >= record.cancel_started + self._cancel_delay:
+                self._end_run(record, run, "cancelled", record.cancel_started + self._cancel_delay)
+
+    def _run_requests(self, record: _Record, run: _Run, until: float) -> None:
+        """Answer the requests that have finished by `until` (request i finishes at started + (i + 1) / rate)."""
+        if run.started is None:
+            return
+        total = len(run.requests)
+        due = min(total, math.floor((until - run.started) * run.rate + 1e-9))
+        for request in run.requests[run.done : due]:
+            response = run.responder(request)
+            line = _result_line(request, response)
+            (run.ok_lines if 200 <= response.status_code < 300 else run.error_lines).append(line)
+        if due > run.done:
+            run.done = due
+            ok = len(run.ok_lines)
+            record.data["request_counts"] = {"total": total, "completed": ok, "failed": len(run.error_lines)}
+            record.data["usage"] = _results.batch_usage(ok)
+        if run.done == total and run.finished_at is None:
+            run.finished_at = run.started + total / run.rate
+
+    def _end_run(self, record: _Record, run: _Run, status: str, at: float) -> None:
+        """Finish a created batch: its status and timestamp, and its output and error files."""
+        data = record.data
+        batch_id = data["id"]
+        errors = list(run.error_lines)
+        if status in _NOT_RUN:
+            code, message = _NOT_RUN[status]
+            errors += [_not_run_line(request, code, message) for request in run.requests[run.done :]]
+        if run.ok_lines:
+            output_id = _results.file_id(batch_id, "output")
+            self._write_file(output_id, b"".join(run.ok_lines), filename=f"{batch_id}_output.jsonl",
+                             purpose="batch_output", at=at)  # fmt: skip
+            data["output_file_id"] = output_id
+        if errors:
+            error_id = _results.file_id(batch_id, "error")
+            self._write_file(error_id, b"".join(errors), filename=f"{batch_id}_error.jsonl", purpose="batch_output",
+                             at=at)  # fmt: skip
+            data["error_file_id"] = error_id
+        data["status"] = status
+        data[f"{status}_at"] = int(at)
+
     # --- lifecycle -----------------------------------------------------------------------------------------------
 
     def _settle(self, record: _Record, now: float) -> None:
         """Apply the transitions that time alone causes."""
+        if record.run is not None:
+            self._advance_run(record, record.run, now)
+            return
         data = record.data
         status = data.get("status")
         if status == "cancelling" and record.cancel_started is not None:
@@ -408,3 +605,26 @@ def _seed(
     data.update(stamps)
     data.update(copy.deepcopy(dict(fields)))
     return data
+
+
+def _result_line(request: FakeRequest, response: FakeResponse) -> bytes:
+    """The output or error file line of a request that ran."""
+    digest = _results.digest(request.batch_id, request.custom_id)
+    record = {
+        "id": f"batch_req_{digest}",
+        "custom_id": request.custom_id,
+        "response": {"status_code": response.status_code, "request_id": f"req_{digest}", "body": response.body},
+        "error": None,
+    }
+    return dumps(record) + b"\n"
+
+
+def _not_run_line(request: FakeRequest, code: str, message: str) -> bytes:
+    """The error file line of a request the batch never ran."""
+    record = {
+        "id": f"batch_req_{_results.digest(request.batch_id, request.custom_id)}",
+        "custom_id": request.custom_id,
+        "response": None,
+        "error": {"code": code, "message": message},
+    }
+    return dumps(record) + b"\n"

@@ -65,7 +65,8 @@ class FakeTransport(httpx.MockTransport):
 
     def _respond(self, request: httpx.Request, fault: Fault | None) -> httpx.Response:
         headers = {name.lower(): value for name, value in request.headers.items()}
-        reply = self._api.respond(request.method, request.url.raw_path.decode("ascii"), headers, fault)
+        path = request.url.raw_path.decode("ascii")
+        reply = self._api.respond(request.method, path, headers, fault, request.content)
         return httpx.Response(reply.status, headers=reply.headers, content=reply.body, request=request)
 
     def __repr__(self) -> str:

@@ -23,6 +23,11 @@ ASYNC_METHODS = (
 AWAITED_METHODS = (
     "cancel|retrieve|wait|cancel_and_wait|cancel_and_collect|cancel_many|_cancel_one|_poll_one|_send|_sleep"
 )
+# Files and resubmitting (issue 14); remainder and _iter_file_lines are async generators: `async for`, not await.
+ASYNC_METHODS += "|upload_file|create_batch|retrieve_file|delete_file|remainder|write_remainder|resubmit"
+ASYNC_METHODS += "|cancel_and_resubmit|_iter_file_lines"
+AWAITED_METHODS += "|upload_file|create_batch|retrieve_file|delete_file|write_remainder|resubmit"
+ITERATED_METHODS = "remainder|_iter_file_lines"
 
 RULES: list[tuple[str, str]] = [
     (
@@ -53,6 +58,8 @@ RULES: list[tuple[str, str]] = [
     (r"list\(self\.iter_results\(([^()]*)\)\)", r"[result async for result in self.iter_results(\1)]"),
     (rf"(?<!def )\bself\.({AWAITED_METHODS})\(", r"await self.\1("),
     (r"\bfor line in response\.iter_lines\(\)", "async for line in response.aiter_lines()"),
+    (r"\bfor chunk in response\.iter_bytes\(\)", "async for chunk in response.aiter_bytes()"),
+    (rf"\bfor (\w+) in self\.({ITERATED_METHODS})\(", r"async for \1 in self.\2("),
     (r"\bhttp\.send\(", "await http.send("),
     # cancel_many's workers: threads in the sync client, tasks in the async one (same contract, see _tasks.py).
     (r"from batches_ext\._threads import run_each", "from batches_ext._tasks import run_each"),

@@ -7,6 +7,7 @@ class OpenAIFilePurpose(StrEnum):
     ASSISTANTS_OUTPUT = "assistants_output"
     BATCH = "batch"
     BATCH_OUTPUT = "batch_output"
+    EVALS = "evals"
     FINE_TUNE = "fine-tune"
     FINE_TUNE_RESULTS = "fine-tune-results"
     USER_DATA = "user_data"
