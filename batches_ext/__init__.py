@@ -19,6 +19,7 @@ from batches_ext._batch import (
 from batches_ext._bulk import CancelOutcome, CancelReport
 from batches_ext._client import BatchesClient
 from batches_ext._file import FileDeleted, FileObject
+from batches_ext._lifecycle import RemainderReport, Resubmission
 from batches_ext._page import BatchPage
 from batches_ext._settings import NOT_GIVEN, NotGiven
 
@@ -39,7 +40,9 @@ __all__ = [
     "FileDeleted",
     "FileObject",
     "NotGiven",
+    "RemainderReport",
     "RequestCounts",
+    "Resubmission",
     "Usage",
     "__version__",
     "convert",
