@@ -394,7 +394,7 @@ def test_unknown_batch_and_file_are_404s(http: httpx.Client) -> None:
         ("DELETE", "/v1/batches/batch_1"),
         ("GET", "/batches/batch_1"),
         ("GET", "/v1/batches/batch_1/"),
-        ("GET", "/v1/files/file-1"),
+        ("PUT", "/v1/files/file-1"),  # GET and DELETE describe and delete a file
     ],
 )
 def test_unrouted_requests_get_a_clear_404(
