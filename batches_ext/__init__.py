@@ -7,6 +7,7 @@ with BatchesClient() as client:          # OPENAI_API_KEY from the environment
 
 from batches_ext import convert, errors
 from batches_ext._async_client import AsyncBatchesClient
+from batches_ext._azure import AsyncAzureBatchesClient, AzureBatchesClient
 from batches_ext._batch import (
     CANCELLABLE_STATUSES,
     TERMINAL_STATUSES,
@@ -29,7 +30,9 @@ __all__ = [
     "CANCELLABLE_STATUSES",
     "NOT_GIVEN",
     "TERMINAL_STATUSES",
+    "AsyncAzureBatchesClient",
     "AsyncBatchesClient",
+    "AzureBatchesClient",
     "Batch",
     "BatchErrorDetail",
     "BatchPage",

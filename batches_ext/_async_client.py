@@ -47,6 +47,7 @@ from batches_ext._lifecycle import (
     upload_request,
 )
 from batches_ext._listing import MAX_PAGE_SIZE, BatchFilter, Pager
+from batches_ext._providers import QueryValue
 from batches_ext._results import BatchResult, CancelledBatch, parse_result_line
 from batches_ext._retry import is_transient
 from batches_ext._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_S, NOT_GIVEN, NotGiven, Settings, TimeoutTypes
@@ -66,6 +67,9 @@ class AsyncBatchesClient:
         project: sent as `OpenAI-Project`; defaults to `OPENAI_PROJECT_ID`.
         timeout: seconds per request (5 s to connect), an `httpx.Timeout`, or None for none.
         max_retries: retries of connection errors, timeouts, 408, 409, 429 and 5xx; 0 disables.
+        default_headers: headers for every request (a provider's own, e.g. a gateway's key); not credentials
+            (`Authorization`), which the client sets.
+        default_query: query parameters for every request, file downloads included.
         http_client: your own `httpx.AsyncClient` (proxies, mTLS); it is not closed by `aclose()`.
         sleep: how to wait between attempts and polls (a test hook; default `asyncio.sleep`).
         clock: a monotonic clock for deadlines (a test hook; default `time.monotonic`).
@@ -84,14 +88,27 @@ class AsyncBatchesClient:
         project: str | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT_S,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, QueryValue] | None = None,
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         settings = Settings(
             api_key, base_url=base_url, organization=organization, project=project, timeout=timeout,
-            max_retries=max_retries,
+            max_retries=max_retries, default_headers=default_headers, default_query=default_query,
         )  # fmt: skip
+        self._configure(settings, http_client=http_client, sleep=sleep, clock=clock)
+
+    def _configure(
+        self,
+        settings: Settings,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Everything construction does once the settings are resolved (shared with the Azure subclass)."""
         # set_async_httpx_client() drops the generated client's own headers: a user's client gets ours per request.
         self._core = ClientCore(settings, users_http_client=http_client is not None)
         from openai_batches_client.client import Client as GeneratedClient  # noqa: PLC0415 - import time, see _core
@@ -625,11 +642,14 @@ class AsyncBatchesClient:
         while True:
             if gate is not None and (pause := gate.delay()) > 0:
                 await self._sleep(pause)
+            await self._authorise(request)
             try:
                 response = await http.send(request, stream=stream)
             except httpx.RequestError as exc:
                 await self._sleep(retry.after_exception(exc))
                 continue
+            finally:
+                self._core.settings.provider.detach(request)
             if gate is not None:
                 gate.observe(response)
             delay = retry.after_response(response)
@@ -642,6 +662,12 @@ class AsyncBatchesClient:
             await response.aclose()
             raise self._core.status_error(response)
         return response
+
+    async def _authorise(self, request: httpx.Request) -> None:
+        """Attach a per-attempt credential (Azure's; a token provider is called here, for every attempt)."""
+        provider = self._core.settings.provider
+        if provider.credential.per_attempt:
+            provider.attach(request, await provider.credential.async_headers())
 
     def _http_client(self) -> httpx.AsyncClient:
         """The httpx client; ours is built by the generated client on first use, with our headers set once."""
@@ -666,4 +692,5 @@ class AsyncBatchesClient:
 
     def __repr__(self) -> str:
         settings = self._core.settings
-        return f"AsyncBatchesClient(base_url={settings.base_url!r}, max_retries={settings.max_retries})"
+        label = f", {settings.provider.label}" if settings.provider.label else ""
+        return f"{type(self).__name__}(base_url={settings.base_url!r}{label}, max_retries={settings.max_retries})"

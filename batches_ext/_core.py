@@ -121,11 +121,16 @@ class ClientCore:
         return request
 
     def _build(self, http: _HTTP, kwargs: dict[str, Any], timeout: TimeoutTypes | NotGiven) -> httpx.Request:
+        """The request for an operation's kwargs, addressed as the provider says (base URL, query on every request).
+
+        A per-attempt credential is not on it yet: the clients attach it before each attempt (see `_providers`).
+        """
         resolved = self.default_timeout if isinstance(timeout, NotGiven) else as_timeout(timeout)
+        provider = self.settings.provider
         return http.build_request(
             kwargs["method"],
-            self.settings.base_url + kwargs["url"],
-            params=kwargs.get("params"),
+            provider.url(kwargs["url"]),
+            params=provider.params(kwargs.get("params")),
             headers=self.request_headers,
             timeout=resolved,
         )

@@ -1,7 +1,8 @@
 """Client settings: explicit arguments, then the openai SDK's environment variables, then defaults.
 
 The API key lives in a `Secret`, whose repr never shows it; `Settings.redact` scrubs it from any text that came
-back from the server before that text reaches an exception or a log line.
+back from the server before that text reaches an exception or a log line. Where requests go and how they are
+authorised is the settings' `Provider` (`_providers.py`): OpenAI's here, Azure's from `_azure.py`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Final
 
 import httpx
 
+from batches_ext._providers import Credential, Provider, QueryValue, check_default_headers, check_query
 from batches_ext.errors import ConfigurationError
 
 __all__ = ["DEFAULT_BASE_URL", "NOT_GIVEN", "NotGiven", "Secret", "Settings", "TimeoutTypes"]
@@ -64,7 +66,15 @@ class Secret:
 class Settings:
     """Resolved, validated settings of one client."""
 
-    __slots__ = ("api_key", "base_url", "headers", "max_retries", "organization", "project", "timeout")
+    __slots__ = ("api_key", "base_url", "headers", "max_retries", "organization", "project", "provider", "timeout")
+
+    api_key: Secret | None
+    """The OpenAI key; None when a `provider` (Azure's) holds the credential."""
+    organization: str | None
+    project: str | None
+    provider: Provider
+    base_url: str
+    headers: dict[str, str]
 
     def __init__(
         self,
@@ -75,53 +85,77 @@ class Settings:
         project: str | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT_S,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, QueryValue] | None = None,
+        provider: Provider | None = None,
         environ: Mapping[str, str] = os.environ,
     ) -> None:
         """Resolve settings, falling back to `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`.
 
+        `provider`, when given (the Azure clients build one), replaces everything but `timeout` and `max_retries`.
+
         Raises:
-            ConfigurationError: the API key is missing or malformed, the base URL is not http(s), or
-                `max_retries` is negative.
+            ConfigurationError: the API key is missing or malformed, the base URL is not http(s), a default
+                header or query parameter cannot be sent, or `max_retries` is negative.
 
         """
+        self.timeout = as_timeout(timeout)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ConfigurationError(f"max_retries must be a non-negative int, got {max_retries!r}")
+        self.max_retries = max_retries
+        if provider is not None:
+            self.api_key = None
+            self.organization = self.project = None
+            self._use(provider)
+            return
         key = api_key if api_key is not None else environ.get("OPENAI_API_KEY")
         if not key:
             raise ConfigurationError("No API key: pass api_key=... or set the OPENAI_API_KEY environment variable.")
         if not isinstance(key, str) or not key.isprintable() or key != key.strip() or " " in key:
             raise ConfigurationError("The API key must be a string without whitespace or control characters.")
         self.api_key = Secret(key)
-        self.base_url = _check_base_url(base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
+        self.base_url = check_base_url(base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
         self.organization = organization if organization is not None else environ.get("OPENAI_ORG_ID") or None
         self.project = project if project is not None else environ.get("OPENAI_PROJECT_ID") or None
-        self.timeout = as_timeout(timeout)
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigurationError(f"max_retries must be a non-negative int, got {max_retries!r}")
-        self.max_retries = max_retries
-        self.headers = self._headers()
-
-    def _headers(self) -> dict[str, str]:
-        from batches_ext import __version__  # noqa: PLC0415 - the package imports this module
-
-        headers = {
-            "Authorization": f"Bearer {self.api_key.reveal()}",
-            "Accept": "application/json",
-            "User-Agent": f"batches-ext/{__version__} httpx/{httpx.__version__}",
-        }
+        headers = {}
         if self.organization:
             headers["OpenAI-Organization"] = self.organization
         if self.project:
             headers["OpenAI-Project"] = self.project
-        return headers
+        extra = check_default_headers(default_headers)
+        self._use(
+            Provider(
+                self.base_url,
+                credential=Credential("Authorization", "Bearer ", value=key),
+                headers=common_headers() | headers | extra,
+                query=check_query(default_query),
+                secret_values=extra.values(),
+            )
+        )
+
+    def _use(self, provider: Provider) -> None:
+        self.provider = provider
+        self.base_url = provider.base_url
+        self.headers = provider.headers
 
     def redact(self, text: str) -> str:
-        """Remove the API key (whole or masked) from text that may echo it."""
-        return _MASKED_KEY.sub(REDACTED, text.replace(self.api_key.reveal(), REDACTED))
+        """Remove the credentials (the API key whole or masked, tokens sent) from text that may echo them."""
+        return _MASKED_KEY.sub(REDACTED, self.provider.redact(text))
 
     def __repr__(self) -> str:
+        label = f", {self.provider.label}" if self.provider.label else ""
         return (
-            f"Settings(base_url={self.base_url!r}, organization={self.organization!r}, project={self.project!r}, "
-            f"timeout={self.timeout!r}, max_retries={self.max_retries}, api_key={REDACTED!r})"
+            f"Settings(base_url={self.base_url!r}{label}, organization={self.organization!r}, "
+            f"project={self.project!r}, timeout={self.timeout!r}, max_retries={self.max_retries}, "
+            f"api_key={REDACTED!r})"
         )
+
+
+def common_headers() -> dict[str, str]:
+    """The headers every provider gets: what we accept and who we are."""
+    from batches_ext import __version__  # noqa: PLC0415 - the package imports this module
+
+    return {"Accept": "application/json", "User-Agent": f"batches-ext/{__version__} httpx/{httpx.__version__}"}
 
 
 def as_timeout(timeout: TimeoutTypes) -> httpx.Timeout:
@@ -137,13 +171,21 @@ def as_timeout(timeout: TimeoutTypes) -> httpx.Timeout:
     return httpx.Timeout(timeout, connect=min(DEFAULT_CONNECT_TIMEOUT_S, timeout))
 
 
-def _check_base_url(url: str) -> str:
+def check_base_url(url: str, name: str = "base_url") -> str:
+    """`url` without its trailing slashes, if it can be a base URL (its path is kept).
+
+    Raises:
+        ConfigurationError: not an http(s) URL with a host, or with a query or fragment (use `default_query`).
+
+    """
+    if not isinstance(url, str):
+        raise ConfigurationError(f"{name} must be a str, got {type(url).__name__}")
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        raise ConfigurationError(f"base_url {url!r} is not a valid URL: {exc}") from None
+        raise ConfigurationError(f"{name} {url!r} is not a valid URL: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigurationError(f"base_url must be an http(s) URL with a host, got {url!r}")
+        raise ConfigurationError(f"{name} must be an http(s) URL with a host, got {url!r}")
     if parsed.query or parsed.fragment:
-        raise ConfigurationError(f"base_url must not have a query or fragment, got {url!r}")
+        raise ConfigurationError(f"{name} must not have a query or fragment (see default_query), got {url!r}")
     return url.rstrip("/")

@@ -6,6 +6,12 @@ Registered through the `pytest11` entry point, so installing batches-ext is enou
         fake_batch_api.add_batch("batch_1", status="in_progress")
         assert batches_client.cancel("batch_1").status == "cancelling"
 
+To test against Azure OpenAI or another provider's shape, mark the test; the fixtures follow:
+
+    @pytest.mark.fake_batch_api(azure=True, api_version="2024-10-21", shape="azure")
+    def test_on_azure(fake_batch_api, batches_client):   # batches_client is an AzureBatchesClient
+        ...
+
 pytest loads this module in every session of every project where batches-ext is installed, so it imports only
 pytest at load time; the fake and the clients are imported when a fixture is first used.
 """
@@ -13,7 +19,7 @@ pytest at load time; the fake and the clients are imported when a fixture is fir
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,7 +27,30 @@ if TYPE_CHECKING:
     from batches_ext import AsyncBatchesClient, BatchesClient
     from batches_ext.testing import FakeBatchAPI, FakeClock, FakeServer
 
-__all__ = ["async_batches_client", "batches_client", "fake_batch_api", "fake_batch_server", "fake_clock"]
+__all__ = [
+    "async_batches_client",
+    "batches_client",
+    "fake_batch_api",
+    "fake_batch_server",
+    "fake_clock",
+    "pytest_configure",
+]
+
+_MARKER = "fake_batch_api"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the `fake_batch_api` marker."""
+    config.addinivalue_line(
+        "markers",
+        f"{_MARKER}(**options): options of the fake_batch_api fixture (azure=True, shape='azure', cancel_delay=...); "
+        "api_version='2024-10-21' puts the Azure client fixtures on Azure's dated surface",
+    )
+
+
+def _marked(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker(_MARKER)
+    return dict(marker.kwargs) if marker is not None else {}
 
 
 @pytest.fixture
@@ -33,14 +62,16 @@ def fake_clock() -> FakeClock:
 
 
 @pytest.fixture
-def fake_batch_api(fake_clock: FakeClock) -> Iterator[FakeBatchAPI]:
-    """A fresh, empty `FakeBatchAPI` on `fake_clock`.
+def fake_batch_api(request: pytest.FixtureRequest, fake_clock: FakeClock) -> Iterator[FakeBatchAPI]:
+    """A fresh, empty `FakeBatchAPI` on `fake_clock`, with the options of the test's `fake_batch_api` marker.
 
     At teardown, faults injected but never used fail the test: the test expected requests that did not happen.
     """
     from batches_ext.testing import FakeBatchAPI  # noqa: PLC0415
 
-    api = FakeBatchAPI(clock=fake_clock)
+    options = _marked(request)
+    options.pop("api_version", None)  # the clients' option, not the fake's
+    api = FakeBatchAPI(clock=fake_clock, **options)
     yield api
     unused = api.pending_faults
     if unused:
@@ -53,36 +84,58 @@ def fake_batch_api(fake_clock: FakeClock) -> Iterator[FakeBatchAPI]:
 
 
 @pytest.fixture
-def batches_client(fake_batch_api: FakeBatchAPI, fake_clock: FakeClock) -> Iterator[BatchesClient]:
-    """A `BatchesClient` wired in-process to `fake_batch_api`; its sleeps advance `fake_clock` instantly."""
+def batches_client(
+    request: pytest.FixtureRequest, fake_batch_api: FakeBatchAPI, fake_clock: FakeClock
+) -> Iterator[BatchesClient]:
+    """A `BatchesClient` wired in-process to `fake_batch_api`; its sleeps advance `fake_clock` instantly.
+
+    When the fake is in Azure mode, an `AzureBatchesClient` with its key (on the v1 surface, or the dated one with
+    the marker's `api_version`).
+    """
     import httpx  # noqa: PLC0415
 
-    from batches_ext import BatchesClient  # noqa: PLC0415
+    from batches_ext import AzureBatchesClient, BatchesClient  # noqa: PLC0415
 
     http = httpx.Client(transport=fake_batch_api.transport())
-    client = BatchesClient(
-        fake_batch_api.api_key, base_url=fake_batch_api.base_url, http_client=http, sleep=fake_clock.advance,
-        clock=fake_clock,
+    client = (
+        AzureBatchesClient(
+            azure_endpoint=fake_batch_api.azure_endpoint, api_key=fake_batch_api.api_key,
+            api_version=_marked(request).get("api_version"), http_client=http, sleep=fake_clock.advance,
+            clock=fake_clock,
+        )
+        if fake_batch_api.azure
+        else BatchesClient(
+            fake_batch_api.api_key, base_url=fake_batch_api.base_url, http_client=http, sleep=fake_clock.advance,
+            clock=fake_clock,
+        )
     )  # fmt: skip
     with http:
         yield client
 
 
 @pytest.fixture
-def async_batches_client(fake_batch_api: FakeBatchAPI, fake_clock: FakeClock) -> AsyncBatchesClient:
+def async_batches_client(
+    request: pytest.FixtureRequest, fake_batch_api: FakeBatchAPI, fake_clock: FakeClock
+) -> AsyncBatchesClient:
     """An `AsyncBatchesClient` wired in-process to `fake_batch_api`; its sleeps advance `fake_clock` instantly.
 
-    A plain (sync) fixture, so it works under any async test runner (anyio, pytest-asyncio) or `asyncio.run`;
-    the in-process transport holds no sockets, so there is nothing to close on the event loop.
+    In Azure mode, an `AsyncAzureBatchesClient`, as for `batches_client`. A plain (sync) fixture, so it works under
+    any async test runner (anyio, pytest-asyncio) or `asyncio.run`; the in-process transport holds no sockets, so
+    there is nothing to close on the event loop.
     """
     import httpx  # noqa: PLC0415
 
-    from batches_ext import AsyncBatchesClient  # noqa: PLC0415
+    from batches_ext import AsyncAzureBatchesClient, AsyncBatchesClient  # noqa: PLC0415
 
     async def sleep(seconds: float) -> None:
         fake_clock.advance(seconds)
 
     http = httpx.AsyncClient(transport=fake_batch_api.transport())
+    if fake_batch_api.azure:
+        return AsyncAzureBatchesClient(
+            azure_endpoint=fake_batch_api.azure_endpoint, api_key=fake_batch_api.api_key,
+            api_version=_marked(request).get("api_version"), http_client=http, sleep=sleep, clock=fake_clock,
+        )  # fmt: skip
     return AsyncBatchesClient(
         fake_batch_api.api_key, base_url=fake_batch_api.base_url, http_client=http, sleep=sleep, clock=fake_clock
     )

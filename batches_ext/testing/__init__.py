@@ -16,6 +16,7 @@ from batches_ext.testing._app import (
     DEFAULT_REQUEST_RATE,
     FakeBatchAPI,
     RecordedRequest,
+    SentHeaders,
 )
 from batches_ext.testing._clock import FakeClock
 from batches_ext.testing._faults import Fault
@@ -36,6 +37,7 @@ __all__ = [
     "Fault",
     "RecordedRequest",
     "Responder",
+    "SentHeaders",
     "default_responder",
     "serve",
 ]

@@ -10,11 +10,13 @@ import hmac
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
 from batches_ext.testing import _lifecycle_routes as lifecycle
+from batches_ext.testing import _shapes
+from batches_ext.testing._azure import DEFAULT_TOKEN_LIFETIME_S, AzureFront
 from batches_ext.testing._faults import Fault, FaultQueue, fault_reply
 from batches_ext.testing._requests import Responder
 from batches_ext.testing._store import BatchStore, NotCancellableError, UnknownCursorError
@@ -23,7 +25,14 @@ from batches_ext.testing._wire import Reply, binary_reply, error_reply, json_rep
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["DEFAULT_API_KEY", "DEFAULT_CANCEL_DELAY_S", "DEFAULT_REQUEST_RATE", "FakeBatchAPI", "RecordedRequest"]
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_CANCEL_DELAY_S",
+    "DEFAULT_REQUEST_RATE",
+    "FakeBatchAPI",
+    "RecordedRequest",
+    "SentHeaders",
+]
 
 DEFAULT_API_KEY: Final = "sk-fake-key"  # not a secret: documented, and only ever accepted by this fake
 DEFAULT_REQUEST_RATE: Final = 10.0  # requests a created batch finishes per second of the fake's clock
@@ -40,6 +49,16 @@ LIST_LIMIT_DEFAULT: Final = 20
 LIST_LIMIT_MAX: Final = 100
 
 
+class SentHeaders(dict[str, str]):
+    """A request's headers as the fake received them; the repr hides credentials (the dict holds them)."""
+
+    _HIDDEN: ClassVar[frozenset[str]] = frozenset({"authorization", "api-key", "proxy-authorization", "cookie"})
+
+    def __repr__(self) -> str:
+        shown = {name: "[hidden]" if name in self._HIDDEN else value for name, value in self.items()}
+        return f"SentHeaders({shown!r})"
+
+
 class RecordedRequest(NamedTuple):
     """A request the fake received: the method and the path as sent (percent-encoded, with any query)."""
 
@@ -50,7 +69,8 @@ class RecordedRequest(NamedTuple):
 class FakeBatchAPI:
     """An in-memory OpenAI Batch API with the real lifecycle, for tests and demos; no network, no real key.
 
-    Serve it in-process with `transport()` or over a socket with `FakeServer`. Routes, under `/v1`:
+    Serve it in-process with `transport()` or over a socket with `FakeServer`. Routes, under `/v1` (in Azure mode
+    under `/openai/v1`, and under `/openai` with `?api-version=...`):
     `GET /batches` (newest first; `limit` 1-100, default 20; `after`; `has_more`, `first_id`, `last_id`),
     `POST /batches/{id}/cancel`, `GET /batches/{id}`, `POST /batches`, `POST /files`, `GET` and `DELETE
     /files/{id}`, `GET /files/{id}/content`; anything else is a 404.
@@ -67,14 +87,23 @@ class FakeBatchAPI:
         request_rate: requests per second a created batch finishes.
         responder: decides each request's answer: called with a `FakeRequest`, returns a `FakeResponse`
             (status code and body; a non-2xx one is a failed request). Default: a deterministic success per endpoint.
+        azure: act as Azure OpenAI: accept `api_key` only as the `api-key` header (or a token from
+            `issue_ad_token()` as `Authorization: Bearer`), serve Azure's paths, answer 401 and 404 in Azure's shape.
+        shape: answer in another provider's shape: a preset (`"azure"`, `"zhipu"`, `"groq"`, `"cerebras"`), a
+            quirk (`"iso_timestamps"`, `"upper_status"`, ...; `FakeBatchAPI.shape_quirks` lists them), or several.
 
     Raises:
-        ValueError: `api_key` is empty, or `cancel_delay` is negative or not finite.
+        ValueError: `api_key` is empty, `cancel_delay` is negative or not finite, or `shape` is unknown.
         TypeError: `cancel_delay` is not a number.
 
     """
 
     base_url: ClassVar[str] = "http://batches-fake.invalid/v1"  # for clients on transport(); never resolvable
+    azure_endpoint: ClassVar[str] = "http://batches-fake.invalid"  # the same, for Azure clients in Azure mode
+    shape_quirks: ClassVar[Mapping[str, str]] = _shapes.QUIRKS
+    """Each quirk a `shape` may name, and what it changes."""
+    shape_presets: ClassVar[Mapping[str, frozenset[str]]] = _shapes.PRESETS
+    """Each provider a `shape` may name, and its quirks (the differences seen in what that provider sends)."""
 
     def __init__(
         self,
@@ -84,6 +113,8 @@ class FakeBatchAPI:
         clock: Callable[[], float] | None = None,
         request_rate: float = DEFAULT_REQUEST_RATE,
         responder: Responder | None = None,
+        azure: bool = False,
+        shape: str | Iterable[str] | None = None,
     ) -> None:
         if isinstance(request_rate, bool) or not isinstance(request_rate, int | float):
             raise TypeError(f"request_rate must be a number of requests per second, got {request_rate!r}")
@@ -104,6 +135,9 @@ class FakeBatchAPI:
         self._faults = FaultQueue()
         self._log_lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
+        self._request_headers: list[SentHeaders] = []
+        self._azure = AzureFront(api_key, self._clock) if azure else None
+        self._shape = _shapes.check_shape(shape)
 
     # --- configuration -------------------------------------------------------------------------------------------
 
@@ -121,6 +155,34 @@ class FakeBatchAPI:
     def clock(self) -> Callable[[], float]:
         """The clock the lifecycle runs on."""
         return self._clock
+
+    @property
+    def azure(self) -> bool:
+        """Whether the fake acts as Azure OpenAI (see the class docstring)."""
+        return self._azure is not None
+
+    @property
+    def shape(self) -> frozenset[str]:
+        """The provider quirks the fake answers with (empty: OpenAI's shape). Set it to change them at any time."""
+        return self._shape
+
+    @shape.setter
+    def shape(self, shape: str | Iterable[str] | None) -> None:
+        self._shape = _shapes.check_shape(shape)
+
+    def issue_ad_token(self, lifetime: float = DEFAULT_TOKEN_LIFETIME_S) -> str:
+        """A new Microsoft Entra ID token that Azure mode accepts as `Bearer` for `lifetime` seconds on the clock.
+
+        Use it as an Azure client's token provider (`azure_ad_token_provider=fake.issue_ad_token`) or let it expire
+        to see a 401.
+
+        Raises:
+            RuntimeError: the fake is not in Azure mode.
+
+        """
+        if self._azure is None:
+            raise RuntimeError("issue_ad_token() needs FakeBatchAPI(azure=True)")
+        return self._azure.issue_token(lifetime)
 
     # --- seeding and inspection ----------------------------------------------------------------------------------
 
@@ -232,10 +294,20 @@ class FakeBatchAPI:
         with self._log_lock:
             return list(self._requests)
 
+    @property
+    def request_headers(self) -> list[SentHeaders]:
+        """The headers of each request in `requests`, in the same order (lower-case names; a copy).
+
+        Their repr hides credential values; indexing shows them (`fake.request_headers[-1]["api-key"]`).
+        """
+        with self._log_lock:
+            return list(self._request_headers)
+
     def clear_requests(self) -> None:
         """Empty the request log."""
         with self._log_lock:
             self._requests.clear()
+            self._request_headers.clear()
 
     # --- fault injection -----------------------------------------------------------------------------------------
 
@@ -291,10 +363,12 @@ class FakeBatchAPI:
 
         return FakeTransport(self)
 
-    def receive(self, method: str, path: str) -> Fault | None:
-        """Log a request and return the injected fault it suffers, if any (for transports and servers)."""
+    def receive(self, method: str, path: str, headers: Mapping[str, str] | None = None) -> Fault | None:
+        """Log a request and its headers; return the injected fault it suffers, if any (for transports and servers)."""
+        sent = SentHeaders({name.lower(): value for name, value in (headers or {}).items()})
         with self._log_lock:
             self._requests.append(RecordedRequest(method, path))
+            self._request_headers.append(sent)
         return self._faults.take()
 
     def respond(
@@ -312,10 +386,16 @@ class FakeBatchAPI:
         """
         if fault is not None and fault.kind == "error":
             return fault_reply(fault)
-        denied = self._check_key(headers.get("authorization"))
-        if denied is not None:
-            return denied
-        return self._route(method, path, headers, body)
+        if self._azure is not None:
+            admitted = self._azure.admit(method, path, headers)
+            if isinstance(admitted, Reply):
+                return admitted
+            path = admitted
+        else:
+            denied = self._check_key(headers.get("authorization"))
+            if denied is not None:
+                return denied
+        return _shapes.render(self._route(method, path, headers, body), self._shape)
 
     def _check_key(self, authorization: str | None) -> Reply | None:
         scheme, _, token = (authorization or "").partition(" ")
@@ -428,7 +508,9 @@ class FakeBatchAPI:
 
     def __repr__(self) -> str:
         batches, files = self._store.sizes()
+        mode = ", azure=True" if self._azure is not None else ""
+        shape = f", shape={sorted(self._shape)!r}" if self._shape else ""
         return (
             f"FakeBatchAPI(batches={batches}, files={files}, cancel_delay={self._cancel_delay!r}, "
-            f"requests={len(self._requests)})"
+            f"requests={len(self._requests)}{mode}{shape})"
         )

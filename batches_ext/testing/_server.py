@@ -69,7 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             return
         api = self.server.api
-        fault = api.receive(self.command, self.path)
+        fault = api.receive(self.command, self.path, dict(self.headers.items()))
         if fault is not None and fault.kind == "drop":
             self.close_connection = True  # write nothing: the client sees the connection close
             return
@@ -290,8 +290,18 @@ class FakeServer:
             RuntimeError: the server is not running.
 
         """
+        return f"{self.azure_endpoint}/v1"
+
+    @property
+    def azure_endpoint(self) -> str:
+        """The URL without `/v1`, like `http://127.0.0.1:54321`: an Azure client's `azure_endpoint` in Azure mode.
+
+        Raises:
+            RuntimeError: the server is not running.
+
+        """
         host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self.port}/v1"
+        return f"http://{host}:{self.port}"
 
     @property
     def errors(self) -> list[Exception]:

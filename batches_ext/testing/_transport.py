@@ -58,7 +58,7 @@ class FakeTransport(httpx.MockTransport):
         return self._respond(request, fault)
 
     def _receive(self, request: httpx.Request) -> Fault | None:
-        fault = self._api.receive(request.method, request.url.raw_path.decode("ascii"))
+        fault = self._api.receive(request.method, request.url.raw_path.decode("ascii"), request.headers)
         if fault is not None and fault.kind == "drop":
             raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
         return fault

@@ -18,10 +18,12 @@ SOURCE = ROOT / "batches_ext" / "_client.py"
 TARGET = ROOT / "batches_ext" / "_async_client.py"
 ASYNC_METHODS = (
     "cancel|retrieve|wait|cancel_and_wait|cancel_and_collect|iter_results|cancel_many|_walk|_cancel_one|_poll_one|_send"
+    "|_authorise"
 )
 # Not iter_results and _walk (async generators: `async for`), nor list and find (plain methods returning one).
 AWAITED_METHODS = (
     "cancel|retrieve|wait|cancel_and_wait|cancel_and_collect|cancel_many|_cancel_one|_poll_one|_send|_sleep"
+    "|_authorise"
 )
 # Files and resubmitting (issue 14); remainder and _iter_file_lines are async generators: `async for`, not await.
 ASYNC_METHODS += "|upload_file|create_batch|retrieve_file|delete_file|remainder|write_remainder|resubmit"
@@ -67,6 +69,8 @@ RULES: list[tuple[str, str]] = [
     (r"\bfor (\w+, \w+) in (calls|polls):", r"async for \1 in \2:"),
     (r"\bresponse\.close\(\)", "await response.aclose()"),
     (r"\bresponse\.read\(\)", "await response.aread()"),
+    # A token provider may be async for the async client (as in the official SDK's AsyncAzureOpenAI).
+    (r"\bprovider\.credential\.headers\(\)", "await provider.credential.async_headers()"),
 ]
 
 
