@@ -97,12 +97,12 @@ class ClientCore:
     def cancel_request(self, http: _HTTP, batch_id: str, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
         """The `cancelBatch` request for `batch_id` (validated first: nothing is sent for a bad id)."""
         kwargs = self._cancel_kwargs(batch_id=check_id(batch_id))
-        return self._build(http, kwargs, timeout)
+        return self.build(http, kwargs, timeout)
 
     def retrieve_request(self, http: _HTTP, batch_id: str, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
         """The `retrieveBatch` request for `batch_id`."""
         kwargs = self._retrieve_kwargs(batch_id=check_id(batch_id))
-        return self._build(http, kwargs, timeout)
+        return self.build(http, kwargs, timeout)
 
     def list_request(self, http: _HTTP, after: str | None, limit: int | None) -> httpx.Request:
         """The `listBatches` request for the page after `after` (None: the first); `limit` None: the server's size.
@@ -111,19 +111,23 @@ class ClientCore:
         """
         # None, not the generated UNSET: the generated code leaves out both, and its default `limit=20` is not ours.
         params: dict[str, Any] = {"after": after, "limit": limit}
-        return self._build(http, self._list_kwargs(**params), NOT_GIVEN)
+        return self.build(http, self._list_kwargs(**params), NOT_GIVEN)
 
     def download_request(self, http: _HTTP, file_id: str, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
         """The `downloadFile` request for `file_id`."""
         kwargs = self._download_kwargs(file_id=check_id(file_id, "file_id"))
-        request = self._build(http, kwargs, timeout)
+        request = self.build(http, kwargs, timeout)
         request.headers["Accept"] = "application/octet-stream, application/jsonl, */*"
         return request
 
-    def _build(self, http: _HTTP, kwargs: dict[str, Any], timeout: TimeoutTypes | NotGiven) -> httpx.Request:
-        """The request for an operation's kwargs, addressed as the provider says (base URL, query on every request).
+    def build(
+        self, http: _HTTP, kwargs: dict[str, Any], timeout: TimeoutTypes | NotGiven, **extra: Any
+    ) -> httpx.Request:
+        """The request for a generated operation's `_get_kwargs`, addressed as the provider says.
 
-        A per-attempt credential is not on it yet: the clients attach it before each attempt (see `_providers`).
+        Every request of every operation is built here: the provider's base URL (its path kept) and query (Azure's
+        `api-version`, `default_query`) go on each. `extra` is passed to httpx (`json=`, `files=`). A per-attempt
+        credential is not on it yet: the clients attach it before each attempt (see `_providers`).
         """
         resolved = self.default_timeout if isinstance(timeout, NotGiven) else as_timeout(timeout)
         provider = self.settings.provider
@@ -133,6 +137,7 @@ class ClientCore:
             params=provider.params(kwargs.get("params")),
             headers=self.request_headers,
             timeout=resolved,
+            **extra,
         )
 
     def retry_state(self, request: httpx.Request) -> RetryState:

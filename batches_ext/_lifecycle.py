@@ -20,7 +20,7 @@ import httpx
 from batches_ext._batch import Batch
 from batches_ext._ids import check_id
 from batches_ext._results import BatchResult, parse_result_line
-from batches_ext._settings import NotGiven, TimeoutTypes, as_timeout
+from batches_ext._settings import NotGiven, TimeoutTypes
 from batches_ext.errors import APIResponseValidationError, RemainderConflictError, ResultsFormatError
 
 if TYPE_CHECKING:
@@ -358,17 +358,6 @@ class RemainderScan:
 # --- requests ------------------------------------------------------------------------------------------------------
 
 
-def _build(
-    core: ClientCore, http: httpx.Client | httpx.AsyncClient, kwargs: dict[str, Any], timeout: TimeoutTypes | NotGiven,
-    **extra: Any,
-) -> httpx.Request:  # fmt: skip
-    resolved = core.default_timeout if isinstance(timeout, NotGiven) else as_timeout(timeout)
-    return http.build_request(
-        kwargs["method"], core.settings.base_url + kwargs["url"], headers=core.request_headers, timeout=resolved,
-        **extra,
-    )  # fmt: skip
-
-
 def upload_request(
     core: ClientCore, http: httpx.Client | httpx.AsyncClient, upload: Upload, stream: BinaryIO,
     timeout: TimeoutTypes | NotGiven,
@@ -389,7 +378,7 @@ def upload_request(
         purpose=CreateFileRequestPurpose(upload.purpose),
     )
     kwargs = create_file._get_kwargs(body=body)
-    return _build(core, http, kwargs, timeout, files=kwargs["files"])
+    return core.build(http, kwargs, timeout, files=kwargs["files"])
 
 
 def create_batch_request(
@@ -415,7 +404,7 @@ def create_batch_request(
     if checked is not None:
         payload["metadata"] = checked
     kwargs = create_batch._get_kwargs(body=body)
-    return _build(core, http, kwargs, timeout, json=payload)
+    return core.build(http, kwargs, timeout, json=payload)
 
 
 def retrieve_file_request(
@@ -424,7 +413,7 @@ def retrieve_file_request(
     """The `retrieveFile` request."""
     from openai_batches_client.api.files import retrieve_file  # noqa: PLC0415
 
-    return _build(core, http, retrieve_file._get_kwargs(file_id=check_id(file_id, "file_id")), timeout)
+    return core.build(http, retrieve_file._get_kwargs(file_id=check_id(file_id, "file_id")), timeout)
 
 
 def delete_file_request(
@@ -433,7 +422,7 @@ def delete_file_request(
     """The `deleteFile` request."""
     from openai_batches_client.api.files import delete_file  # noqa: PLC0415
 
-    return _build(core, http, delete_file._get_kwargs(file_id=check_id(file_id, "file_id")), timeout)
+    return core.build(http, delete_file._get_kwargs(file_id=check_id(file_id, "file_id")), timeout)
 
 
 def parse_object(cls: type[WireT], response: httpx.Response) -> WireT:

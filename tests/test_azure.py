@@ -8,9 +8,11 @@ or a Bearer token fetched for every request).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import pickle
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -147,6 +149,37 @@ def test_default_query_and_headers_go_with_every_request(make: Make, fake: FakeB
     for (_, path), headers in zip(fake.requests, fake.request_headers, strict=True):
         assert surface_of(path)[1] == {"api-version": [VERSION], "trace": ["on"]}
         assert headers["x-gateway-key"] == "gw-12345678"
+
+
+def test_the_whole_lifecycle_on_the_dated_surface(
+    make: Make, fake: FakeBatchAPI, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Upload, create, cancel mid-run, resubmit the rest, delete: every request with api-version and the key."""
+    requests = [
+        {"custom_id": f"r{n}", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", "messages": []}}
+        for n in range(50)
+    ]
+    path = tmp_path / "input.jsonl"
+    path.write_text("".join(json.dumps(request) + "\n" for request in requests))
+    client = make(api_version=VERSION)
+    uploaded = client.upload_file(path)
+    assert client.retrieve_file(uploaded.id).id == uploaded.id
+    batch = client.create_batch(uploaded.id, endpoint="/v1/chat/completions")
+    assert client.wait(batch.id, timeout=600, poll_interval=1).status == "completed"
+    second = client.create_batch(uploaded.id, endpoint="/v1/chat/completions")
+    client.retrieve(second.id)  # validating -> in_progress, then some requests finish on the clock
+    clock.advance(2)
+    old, results, _, resubmitted = client.cancel_and_resubmit(second.id, timeout=600)
+    assert old.status == "cancelled"
+    assert resubmitted is not None
+    assert 0 < len(results) < 50
+    assert client.delete_file(uploaded.id).deleted
+    routes = {(method, surface_of(path)[0]) for method, path in fake.requests}
+    expected = {("POST", "/openai/files"), ("POST", "/openai/batches"), ("DELETE", f"/openai/files/{uploaded.id}")}
+    assert expected <= routes
+    for (_, sent), headers in zip(fake.requests, fake.request_headers, strict=True):
+        assert surface_of(sent)[1]["api-version"] == [VERSION], sent
+        assert headers["api-key"] == fake.api_key
 
 
 # --- tokens ----------------------------------------------------------------------------------------------------------

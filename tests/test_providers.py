@@ -3,6 +3,8 @@ and query on every request, Azure's configuration as the official SDK resolves i
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -245,3 +247,18 @@ def test_provider_tokens_are_scrubbed_from_error_text() -> None:
     provider.credential.headers()
     provider.credential.headers()
     assert provider.redact("saw token-one-123456 and token-two-123456") == "saw [redacted] and [redacted]"
+
+
+def test_every_request_is_built_in_one_place() -> None:
+    """Only `ClientCore.build` makes requests (httpx's `build_request`, or `httpx.Request`): a feature building its
+    own would skip the provider's base path, query and headers, and so break on Azure's dated surface."""
+    package = Path(__file__).resolve().parents[1] / "batches_ext"
+    builders = [
+        f"{source.name}:{node.lineno}"
+        for source in sorted(package.glob("*.py"))  # the library, not the fake under testing/
+        for node in ast.walk(ast.parse(source.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and (node.func.attr == "build_request" or ast.unparse(node.func) == "httpx.Request")
+    ]
+    assert [builder.split(":")[0] for builder in builders] == ["_core.py"], builders
