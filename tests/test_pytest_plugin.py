@@ -116,3 +116,44 @@ def test_each_test_gets_a_fresh_fake(pytester: pytest.Pytester) -> None:
         """
     )
     pytester.runpytest("-W", "error", "-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_the_marker_puts_the_fixtures_on_azure_in_a_providers_shape(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_user="""
+        import asyncio
+
+        import pytest
+
+        from batches_ext import AsyncAzureBatchesClient, AzureBatchesClient
+
+        @pytest.mark.fake_batch_api(azure=True, api_version="2024-10-21", shape="azure")
+        def test_dated(fake_batch_api, batches_client, async_batches_client):
+            assert isinstance(batches_client, AzureBatchesClient)
+            assert isinstance(async_batches_client, AsyncAzureBatchesClient)
+            fake_batch_api.add_batch("batch_1", status="in_progress")
+            batch = batches_client.cancel("batch_1")
+            assert batch.status == "cancelling"
+            assert batch.to_dict()["status"] == "Cancelling"
+            assert asyncio.run(async_batches_client.retrieve("batch_1")).status == "cancelling"
+            assert [path for _, path in fake_batch_api.requests] == [
+                "/openai/batches/batch_1/cancel?api-version=2024-10-21",
+                "/openai/batches/batch_1?api-version=2024-10-21",
+            ]
+            assert fake_batch_api.request_headers[0]["api-key"] == fake_batch_api.api_key
+
+        @pytest.mark.fake_batch_api(azure=True)
+        def test_v1(fake_batch_api, batches_client):
+            fake_batch_api.add_batch("batch_1")
+            batches_client.retrieve("batch_1")
+            assert fake_batch_api.requests[0].path == "/openai/v1/batches/batch_1"
+
+        @pytest.mark.fake_batch_api(shape=["ms_timestamps", "upper_status"])
+        def test_shape_only(fake_batch_api, batches_client):
+            fake_batch_api.add_batch("batch_1")
+            batch = batches_client.retrieve("batch_1")
+            assert batch.to_dict()["status"] == "IN_PROGRESS"
+            assert batch.created_at.timestamp() * 1000 == batch.to_dict()["created_at"]
+        """
+    )
+    pytester.runpytest("-W", "error", "-p", "no:cacheprovider", "--strict-markers").assert_outcomes(passed=3)
