@@ -18,6 +18,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, TextIO
 
+from batches_ext._cli_client import ENVIRONMENT_HELP, build_client, secrets_of
+from batches_ext._cli_client import add_options as add_azure_options
+
 if TYPE_CHECKING:
     from batches_ext._batch import Batch
     from batches_ext._cli_progress import Progress
@@ -45,14 +48,19 @@ REDACTED: Final = "[redacted]"
 # is that short (the client accepts any non-empty key, to allow for proxies and fakes).
 MIN_SCRUBBED_KEY_LEN: Final = 6
 
-_ENVIRONMENT = """\
+_ENVIRONMENT = (
+    """\
 environment:
   OPENAI_API_KEY     the API key (prefer it to --api-key, which other users can see in `ps`)
   OPENAI_BASE_URL    the API's base URL (default: https://api.openai.com/v1)
   OPENAI_ORG_ID      sent as OpenAI-Organization
   OPENAI_PROJECT_ID  sent as OpenAI-Project
+"""
+    + ENVIRONMENT_HELP
+    + """
 
 exit status: 0 ok, 1 API error, 2 usage error, 3 wait timed out, 130 interrupted"""
+)
 
 Handler = Callable[["_Session"], int]
 
@@ -107,8 +115,11 @@ def _client_options(*, suppress: bool) -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("client options")
     # The help never shows a default: the default comes from the environment and would print the key.
-    group.add_argument("--api-key", metavar="KEY", default=default, help="API key (default: $OPENAI_API_KEY)")
+    group.add_argument(
+        "--api-key", metavar="KEY", default=default, help="API key (default: $OPENAI_API_KEY; Azure: see below)"
+    )
     group.add_argument("--base-url", metavar="URL", default=default, help="API base URL (default: $OPENAI_BASE_URL)")
+    add_azure_options(group, default)
     group.add_argument(
         "--json",
         action="store_true",
@@ -220,6 +231,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--cancel-delay", metavar="S", type=float, default=5.0, help="seconds a batch stays cancelling (default: 5)"
     )
+    serve.add_argument(
+        "--azure", action="store_true", help="act as Azure OpenAI (api-key header, /openai/v1 and dated /openai paths)"
+    )
+    serve.add_argument(
+        "--shape",
+        metavar="NAME",
+        action="append",
+        help="answer in another provider's shape: azure, zhipu, groq, cerebras, or one quirk (repeatable)",
+    )
 
     command(
         "demo",
@@ -272,8 +292,7 @@ class _Session:
         self.progress: Progress | None = None
         # Scrub the key from whatever this run prints (the library already scrubs what the server echoes;
         # this also covers text the CLI composes itself).
-        key = getattr(args, "api_key", None) or os.environ.get("OPENAI_API_KEY") or ""
-        self._secret = key if len(key) >= MIN_SCRUBBED_KEY_LEN else ""
+        self._secrets = [key for key in secrets_of(args) if len(key) >= MIN_SCRUBBED_KEY_LEN]
 
     def run(self) -> int:
         """Run the command; map every expected failure to a one-line message and an exit status."""
@@ -323,7 +342,9 @@ class _Session:
 
     def scrub(self, text: str) -> str:
         """`text` without the API key."""
-        return text.replace(self._secret, REDACTED) if self._secret else text
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
 
     def say(self, text: str) -> None:
         """A line on stderr: errors, notes, the last known status."""
@@ -356,22 +377,15 @@ class _Session:
     def client(self, sleep: Callable[[float], None] | None = None) -> BatchesClient:
         """A client from the options and the environment; sleeps go to `sleep`, else the progress display, if any.
 
+        OpenAI's, or Azure OpenAI's with `--azure-endpoint` or `AZURE_OPENAI_ENDPOINT` (see `_cli_client`).
+
         Raises:
-            errors.ConfigurationError: no API key, or a bad base URL.
+            errors.ConfigurationError: no API key, contradicting options, or a bad base URL.
 
         """
-        from batches_ext._client import BatchesClient  # noqa: PLC0415
-        from batches_ext.errors import ConfigurationError  # noqa: PLC0415
-
-        if not (self.args.api_key or os.environ.get("OPENAI_API_KEY")):
-            # The client's own message speaks Python (`api_key=...`); this one speaks shell.
-            raise ConfigurationError("no API key: set OPENAI_API_KEY or pass --api-key")
-        key = self.args.api_key or None  # `--api-key ""` means "not given", as an empty variable does
-        if sleep is not None:
-            return BatchesClient(key, base_url=self.args.base_url, sleep=sleep)
-        if self.progress is not None:
-            return BatchesClient(key, base_url=self.args.base_url, sleep=self.progress.sleep)
-        return BatchesClient(key, base_url=self.args.base_url)
+        if sleep is None and self.progress is not None:
+            sleep = self.progress.sleep
+        return build_client(self.args, sleep)
 
     def wait_options(self, progress: Progress) -> WaitOptions:
         """Report to `progress`; `--timeout` and `--poll-interval` as given, else the client's defaults."""
@@ -465,19 +479,30 @@ def _results(session: _Session) -> int:
 def _serve_fake(session: _Session) -> int:
     import io  # noqa: PLC0415
 
-    from batches_ext.testing import DEFAULT_API_KEY, FakeServer, serve  # noqa: PLC0415
+    from batches_ext.testing import DEFAULT_API_KEY, FakeBatchAPI, FakeServer, serve  # noqa: PLC0415
 
     args = session.args
     key = args.api_key or DEFAULT_API_KEY  # never $OPENAI_API_KEY: that may be a real key
+    try:
+        api = FakeBatchAPI(api_key=key, cancel_delay=args.cancel_delay, azure=args.azure, shape=args.shape)
+    except (TypeError, ValueError) as exc:  # a cancel delay or a shape the fake refuses
+        session.say(f"{PROG} serve-fake: error: {exc}")
+        return EXIT_USAGE
 
     def announce(server: FakeServer) -> None:
         # The fake's documented default key is not a secret, so it is printed for copy and paste; a key given
         # with --api-key is the user's and is not.
         shown = key if args.api_key is None else "<the key you passed with --api-key>"
+        where = (
+            [f"  export AZURE_OPENAI_ENDPOINT={server.azure_endpoint}", f"  export AZURE_OPENAI_API_KEY={shown}"]
+            if args.azure
+            else [f"  export OPENAI_BASE_URL={server.base_url}", f"  export OPENAI_API_KEY={shown}"]
+        )
+        kind = "Azure OpenAI" if args.azure else "OpenAI"
         lines = [
-            f"Fake OpenAI Batch API listening on {server.base_url} (loopback only)",
-            f"  export OPENAI_BASE_URL={server.base_url}",
-            f"  export OPENAI_API_KEY={shown}",
+            f"Fake {kind} Batch API listening on {server.azure_endpoint if args.azure else server.base_url} "
+            "(loopback only)",
+            *where,
             "batches to try:",
             *(f"  {PROG} retrieve {batch_id:<24} # {data['status']}" for batch_id, data in server.api.batches.items()),
             "Press Ctrl-C to stop.",
@@ -487,13 +512,10 @@ def _serve_fake(session: _Session) -> int:
 
     try:
         # serve() prints its own banner, which masks even the default key; ours replaces it (see announce).
-        serve(port=args.port, api_key=key, cancel_delay=args.cancel_delay, out=io.StringIO(), ready=announce)
+        serve(api, port=args.port, out=io.StringIO(), ready=announce)
     except OSError as exc:
         session.say(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}")
         return EXIT_API_ERROR
-    except ValueError as exc:  # a cancel delay the fake refuses (negative)
-        session.say(f"{PROG} serve-fake: error: {exc}")
-        return EXIT_USAGE
     session.out.write("Stopped.\n")
     return EXIT_OK
 

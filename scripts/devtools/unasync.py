@@ -22,8 +22,7 @@ ASYNC_METHODS = (
 )
 # Not iter_results and _walk (async generators: `async for`), nor list and find (plain methods returning one).
 AWAITED_METHODS = (
-    "cancel|retrieve|wait|cancel_and_wait|cancel_and_collect|cancel_many|_cancel_one|_poll_one|_send|_sleep"
-    "|_authorise"
+    "cancel|retrieve|wait|cancel_and_wait|cancel_and_collect|cancel_many|_cancel_one|_poll_one|_send|_sleep|_authorise"
 )
 # Files and resubmitting (issue 14); remainder and _iter_file_lines are async generators: `async for`, not await.
 ASYNC_METHODS += "|upload_file|create_batch|retrieve_file|delete_file|remainder|write_remainder|resubmit"
