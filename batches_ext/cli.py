@@ -217,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("batch_id", metavar="BATCH_ID", type=_batch_id, help="the batch whose results to print")
     results.add_argument("--errors", action="store_true", help="print the error file instead of the output file")
 
+    from batches_ext._cli_resubmit import add_commands as add_resubmit_commands  # noqa: PLC0415 - stdlib only
+
+    add_resubmit_commands(command, _batch_id, _wait_options, PROG)
+
     serve = command(
         "serve-fake",
         _serve_fake,

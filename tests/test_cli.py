@@ -29,7 +29,7 @@ from tests import local_server
 SECRET = "sk-test-SECRET-123456"
 OPTION_KEY = "sk-option-KEY-987654"  # a key given as --api-key rather than in the environment
 SCRIPT = Path(sys.executable).with_name("batches-ext")  # the console script pip generated from pyproject.toml
-COMMANDS = ["cancel", "list", "retrieve", "wait", "results", "serve-fake", "demo"]
+COMMANDS = ["cancel", "list", "retrieve", "wait", "results", "remainder", "resubmit", "serve-fake", "demo"]
 _ids = itertools.count()
 
 
