@@ -248,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     command(
         "demo",
         _demo,
-        "Cancel a running batch on an embedded fake API and show its partial results (no key, no network).",
+        "Cancel a running batch on an embedded fake API, show what it finished, resubmit the rest (no key, no "
+        "network).",
         f"{PROG} demo",
         client=False,
     )

@@ -249,11 +249,17 @@ def test_demo_in_process(capsys: pytest.CaptureFixture[str], monkeypatch: pytest
     code, out, err = run_main(capsys, "demo")
     assert code == 0
     assert "status:         in_progress\n" in out
+    assert "request_counts: 35/100 done (33 ok, 2 failed), 35%\n" in out
     assert "status:         cancelled\n" in out
-    assert "Kept 37 of 100 results before the cancel: 35 ok in file-" in out
+    assert "Kept 35 of 100 results before the cancel: 33 ok in file-" in out
+    assert "2 failed; 65 never ran (batch_cancelled)" in out
     assert "  request-1    200  This is the fake answer to request-1.\n" in out
-    assert "  request-36   400  Invalid 'messages'" in out
-    assert "cancelled, 37/100 done" in err.splitlines()[-1]
+    assert "  request-17   400  Invalid 'messages" in out
+    assert "Resubmitted the 65 requests that never ran as batch_" in out
+    assert "status:         completed\n" in out
+    assert "All done: 98 of 100 requests answered across both batches, 2 failed for good.\n" in out
+    assert "cancelled, 35/100 done" in err
+    assert "completed, 65/65 done" in err.splitlines()[-1]
 
 
 def test_help_in_process(capsys: pytest.CaptureFixture[str]) -> None:
@@ -436,5 +442,6 @@ def test_the_demo_through_the_script() -> None:
     assert code == 0
     assert elapsed < 10
     assert "status:         cancelled\n" in out
-    assert "Kept 37 of 100 results before the cancel" in out
-    assert "cancelled, 37/100 done" in err
+    assert "Kept 35 of 100 results before the cancel" in out
+    assert "All done: 98 of 100 requests answered" in out
+    assert "completed, 65/65 done" in err
