@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Final
 
-from devtools.bench import clients, report
+from devtools.bench import clients, remainder, report
 from devtools.bench.server import RESULT_LINE_BYTES
 
 ROOT: Final = Path(__file__).resolve().parents[3]
@@ -238,17 +238,24 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         metavar="ROW",
         action="append",
-        choices=[row.key for row in report.ROWS if row.key != "import_min"],
-        help="run only this row (import includes import_min)",
+        choices=[*(row.key for row in report.ROWS if row.key != "import_min"), "remainder"],
+        help="run only this row (import includes import_min; remainder: devtools.bench.remainder)",
     )
     args = parser.parse_args(argv)
     counts = QUICK if args.quick else Counts()
     env = environment()
     started = time.perf_counter()
-    raw = run(counts, tuple(args.only) if args.only else None)
+    only = set(args.only or ())
+    table_rows = tuple(sorted(only - {"remainder"}))
+    raw = run(counts, table_rows or None) if table_rows or not only else {}
+    # The remainder of a cancelled batch (issue 14) has its own module, runnable alone; its line follows the table.
+    remainder_result = remainder.run(quick=args.quick) if not only or "remainder" in only else None
     seconds = time.perf_counter() - started
     command = "scripts/bench" + (" --quick" if args.quick else "")
-    print(render(env, counts, command, raw))
+    if raw:
+        print(render(env, counts, command, raw))
+    if remainder_result is not None:
+        print(remainder.render(remainder_result))
     print(f"bench: done in {seconds:.0f} s", file=sys.stderr)
     if args.json:
         values, _ = report.summarize(raw)
@@ -259,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             "medians": values,
             "targets": report.verdicts(values),
             "raw": raw,
+            "remainder": remainder_result,
         }
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
     failed = [
