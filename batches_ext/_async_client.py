@@ -36,7 +36,6 @@ from batches_ext._lifecycle import (
     RemainderScan,
     Resubmission,
     check_batch_options,
-    check_metadata,
     create_batch_request,
     delete_file_request,
     parse_object,
@@ -604,10 +603,8 @@ class AsyncBatchesClient:
 
         """
         current = await self.retrieve(batch_id)
-        resubmit_metadata(current, metadata)
+        resubmit_metadata(current, metadata)  # raises here, before the cancel, what resubmit would refuse later
         check_batch_options(current.endpoint, completion_window or current.completion_window or "24h")
-        if metadata is not None:
-            check_metadata(metadata)
         batch, results, failures = await self.cancel_and_collect(batch_id, **wait_options)
         resubmitted = await self.resubmit(
             batch, retry_failed=retry_failed, metadata=metadata, completion_window=completion_window

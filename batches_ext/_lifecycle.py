@@ -181,22 +181,33 @@ def remainder_filename(batch_id: str) -> str:
 
 
 class LineSplitter:
-    """Bytes in, whole lines out (each without its newline, every other byte kept), for streamed JSONL."""
+    """Bytes in, whole lines out (each without its newline, every other byte kept), for streamed JSONL.
 
-    __slots__ = ("_tail",)
+    A line longer than a chunk is gathered piece by piece and joined once: linear in its length, whatever the file.
+    """
+
+    __slots__ = ("_pieces",)
 
     def __init__(self) -> None:
-        self._tail = b""
+        self._pieces: list[bytes] = []
 
     def feed(self, chunk: bytes) -> list[bytes]:
         """The lines `chunk` completes."""
-        lines = (self._tail + chunk).split(b"\n")
-        self._tail = lines.pop()
+        if b"\n" not in chunk:
+            if chunk:
+                self._pieces.append(chunk)
+            return []
+        if self._pieces:
+            self._pieces.append(chunk)
+            chunk = b"".join(self._pieces)
+        lines = chunk.split(b"\n")
+        tail = lines.pop()
+        self._pieces = [tail] if tail else []
         return lines
 
     def end(self) -> list[bytes]:
         """The last line, when the data did not end with a newline."""
-        tail, self._tail = self._tail, b""
+        tail, self._pieces = b"".join(self._pieces), []
         return [tail] if tail else []
 
 

@@ -86,6 +86,14 @@ def test_line_splitter_keeps_every_byte_but_the_newline() -> None:
     assert splitter.end() == []
 
 
+def test_line_splitter_gathers_a_line_longer_than_its_chunks() -> None:
+    splitter = LineSplitter()
+    assert [splitter.feed(b"ab"), splitter.feed(b""), splitter.feed(b"cd")] == [[], [], []]
+    assert splitter.feed(b"e\nf") == [b"abcde"]
+    assert splitter.feed(b"\n") == [b"f"]
+    assert splitter.end() == []
+
+
 def finished_batch(**fields: Any) -> Batch:
     data = {"id": "batch_old", "status": "cancelled", "endpoint": ENDPOINT, "completion_window": "24h",
             "input_file_id": "file-in", "output_file_id": "file-out", "error_file_id": "file-err"}  # fmt: skip

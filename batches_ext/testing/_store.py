@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from batches_ext.testing import _results
-from batches_ext.testing._requests import FakeRequest, FakeResponse, Responder, parse_input
+from batches_ext.testing._requests import FakeRequest, FakeResponse, Responder, default_responder, parse_input
 from batches_ext.testing._wire import dumps
 
 __all__ = [
@@ -408,11 +408,7 @@ class BatchStore:
                 fields["model"] = requests[0].body.get("model")
             data = _seed(batch_id, "validating", (0, 0, 0), now, fields)
             data["expires_at"] = int(now) + DAY_S
-            responder = self.responder
-            if responder is None:
-                from batches_ext.testing._requests import default_responder  # noqa: PLC0415 - a default, see below
-
-                responder = default_responder
+            responder = self.responder if self.responder is not None else default_responder
             run = _Run(now, requests, problems, self.request_rate, responder)
             record = _Record(data, auto_files=False, run=run)
             record.expiry_armed = True
