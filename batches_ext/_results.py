@@ -2,7 +2,11 @@
 
 Each line is OpenAI's batch output object:
 `{"id", "custom_id", "response": {"status_code", "request_id", "body"} | null, "error": {"code", "message"} | null}`.
-A `BatchResult` keeps the decoded line, so `to_dict()` is lossless, and checks once the fields it reads.
+Other servers vary it (PROVIDERS.md): no `id` (Azure), the batch's id in `id` or in `batch_id`, no `request_id` or a
+bare hex one. A failed HTTP request keeps `error: null` and carries its error in `response.body.error`; a request that
+never ran has `response: null` and a top-level `error`. A `BatchResult` keeps the decoded line, so `to_dict()` is
+lossless, checks once the two fields everything needs (`custom_id`, and a `response` with an integer `status_code` or
+an `error`), and reads the others tolerantly: a field of an unexpected type reads as None.
 """
 
 from __future__ import annotations
@@ -35,8 +39,13 @@ class BatchResult:
 
     @property
     def id(self) -> str | None:
-        """OpenAI's id of this request within the batch (`batch_req_...`)."""
-        return self._record.get("id")
+        """The line's `id`: OpenAI's id of this request (`batch_req_...`), some servers' batch id; None when absent."""
+        return _string(self._record.get("id"))
+
+    @property
+    def batch_id(self) -> str | None:
+        """The `batch_id` some servers write on each line; None when absent (OpenAI's lines have none)."""
+        return _string(self._record.get("batch_id"))
 
     @property
     def status_code(self) -> int | None:
@@ -46,9 +55,9 @@ class BatchResult:
 
     @property
     def request_id(self) -> str | None:
-        """The `x-request-id` of the request's response, for OpenAI support."""
+        """The `x-request-id` of the request's response, for support; None when the server wrote none."""
         response = self._record.get("response")
-        return response.get("request_id") if response else None
+        return _string(response.get("request_id")) if response else None
 
     @property
     def body(self) -> Any:
@@ -58,14 +67,24 @@ class BatchResult:
 
     @property
     def error(self) -> dict[str, Any] | None:
-        """`{"code", "message"}` when the request failed without an HTTP response, else None."""
-        return self._record.get("error")
+        """The top-level `{"code", "message"}`: set when the request never got an HTTP response, else None.
+
+        A request that ran and failed keeps this None; its error is `response_error`.
+        """
+        error = self._record.get("error")
+        return error if isinstance(error, dict) else None
+
+    @property
+    def response_error(self) -> dict[str, Any] | None:
+        """`response.body.error` (`{"message", "type", "code", ...}`) of a request that ran and failed, else None."""
+        body = self.body
+        error = body.get("error") if isinstance(body, dict) else None
+        return error if isinstance(error, dict) else None
 
     @property
     def ok(self) -> bool:
-        """True when the request ran and its response was a 2xx."""
-        code = self.status_code
-        return self.error is None and code is not None and 200 <= code < 300
+        """True when the request succeeded: the one rule of `classify_result` says `done`."""
+        return self.outcome == "done"
 
     @property
     def outcome(self) -> Outcome:
@@ -114,13 +133,15 @@ def parse_result_line(line: str | bytes, line_number: int, file_id: str) -> Batc
     return BatchResult(record, line_number)
 
 
+def _string(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _record_problem(record: object) -> str | None:  # noqa: PLR0911 - one flat checklist
     if not isinstance(record, dict):
         return f"expected a JSON object, got {type(record).__name__}"
     if not isinstance(record.get("custom_id"), str):
         return "missing or non-string 'custom_id'"
-    if record.get("id") is not None and not isinstance(record["id"], str):
-        return "'id' must be a string"
     response, error = record.get("response"), record.get("error")
     if response is None and error is None:
         return "neither a 'response' nor an 'error'"
@@ -149,7 +170,9 @@ _RETRYABLE_STATUSES: Final = frozenset({408, 429})  # plus every 5xx: the status
 def classify_result(record: Mapping[str, Any]) -> Outcome:
     """The remainder rule: what one result line (a decoded, checked record) means for its request.
 
-    - `done`: it ran and got a 2xx response. Never resubmitted.
+    This is the one rule of success: `BatchResult.ok` is `outcome == "done"`, and the remainder logic resubmits by it.
+
+    - `done`: it ran, got a 2xx response, and the line carries no top-level `error`. Never resubmitted.
     - `not_run`: the batch stopped before running it (`error.code` `batch_expired` or `batch_cancelled`, no
       response). Always resubmitted, like a request with no result line at all.
     - `retryable`: it ran and failed in a way that may pass next time (`response.status_code` 408, 429 or 5xx).
@@ -161,7 +184,7 @@ def classify_result(record: Mapping[str, Any]) -> Outcome:
     if isinstance(response, Mapping):
         code = response.get("status_code")
         if isinstance(code, int) and 200 <= code < 300:
-            return "done"
+            return "done" if record.get("error") is None else "failed"
         if isinstance(code, int) and (code in _RETRYABLE_STATUSES or 500 <= code < 600):
             return "retryable"
         return "failed"
