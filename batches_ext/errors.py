@@ -22,6 +22,7 @@ BatchesError
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -55,7 +56,45 @@ __all__ = [
 
 
 class BatchesError(Exception):
-    """Root of every exception raised on purpose by batches_ext."""
+    """Root of every exception raised on purpose by batches_ext.
+
+    Every one pickles (a `ProcessPoolExecutor` job may raise it): class, message and attributes survive. The
+    httpx request and response are replaced by bare copies: method and URL; status, headers and the request.
+    Headers we sent are not kept (they hold the credential, `Authorization` or `api-key`), nor the raw body
+    (`body` holds it decoded, with the key scrubbed).
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {name: _picklable(value) for name, value in self.__dict__.items()}
+        return _restore, (type(self), self.args, state)
+
+
+def _restore(cls: type[BatchesError], args: tuple[object, ...], state: dict[str, object]) -> BatchesError:
+    """Rebuild a pickled error without calling `__init__` (whose signature differs in every class)."""
+    exc = cls.__new__(cls, *args)
+    Exception.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
+
+
+def _picklable(value: object) -> object:
+    """`value`, or for an httpx request or response a copy without what we sent in headers or the raw body."""
+    if isinstance(value, httpx.Request):
+        return _without_headers(value)
+    if isinstance(value, httpx.Response):
+        request = value._request  # not `.request`: it raises when none was set
+        bare = httpx.Response(value.status_code, headers=value.headers)
+        if request is not None:
+            bare.request = _without_headers(request)
+        return bare
+    return value
+
+
+def _without_headers(request: httpx.Request) -> httpx.Request:
+    """A copy of `request` (never sent) without the headers we sent: they hold the credential."""
+    bare = copy.copy(request)  # httpx's own pickling state: no stream, no extensions
+    bare.headers = httpx.Headers()
+    return bare
 
 
 class ConfigurationError(BatchesError, ValueError):
