@@ -23,11 +23,11 @@ from typing import Any, Final
 
 import httpx
 
+from batches_ext._redact import REDACTED, redact_secrets
 from batches_ext.errors import ConfigurationError
 
 __all__ = ["AsyncTokenProvider", "Credential", "Provider", "TokenProvider", "check_default_headers", "check_query"]
 
-REDACTED: Final = "[redacted]"
 TokenProvider = Callable[[], str]
 AsyncTokenProvider = Callable[[], "str | Awaitable[str]"]
 QueryValue = str | int | float | bool
@@ -43,8 +43,10 @@ _RESERVED_HEADERS: Final = frozenset(
 )
 
 
-def check_header_value(name: str, value: object) -> str:
+def check_header_value(name: str, value: object, *, credential: bool = False) -> str:
     """Return `value` if it can be sent as a header value; the error never shows the value (it may be a secret).
+
+    A `credential` (a key, a token) may hold no whitespace at all: a space in one is a paste accident.
 
     Raises:
         ConfigurationError: not a non-empty str of printable ASCII without surrounding whitespace.
@@ -52,10 +54,15 @@ def check_header_value(name: str, value: object) -> str:
     """
     if not isinstance(value, str):
         raise ConfigurationError(f"{name} must be a str, got {type(value).__name__}")
-    if not value or value != value.strip() or not value.isascii() or not value.isprintable():
+    where = "" if credential else "leading or trailing "
+    if (
+        not value
+        or not value.isascii()
+        or not value.isprintable()
+        or (" " in value if credential else value != value.strip())
+    ):
         raise ConfigurationError(
-            f"{name} must be non-empty printable ASCII without leading or trailing whitespace "
-            "(a header cannot carry anything else)"
+            f"{name} must be non-empty printable ASCII without {where}whitespace (a header cannot carry anything else)"
         )
     return value
 
@@ -145,7 +152,7 @@ class Credential:
         self.header = header
         self.prefix = prefix
         self.source = source
-        self._value = None if value is None else check_header_value(source, value)
+        self._value = None if value is None else check_header_value(source, value, credential=True)
         self._provider = provider
         self.per_attempt = per_attempt or provider is not None
         self._recent: deque[str] = deque(maxlen=RECENT_TOKENS)
@@ -188,7 +195,7 @@ class Credential:
         return {self.header: self.prefix + self._remember(token)}
 
     def _remember(self, token: object) -> str:
-        checked = check_header_value(f"the token {self.source} returned", token)
+        checked = check_header_value(f"the token {self.source} returned", token, credential=True)
         with self._lock:
             if checked not in self._recent:
                 self._recent.append(checked)
@@ -263,9 +270,8 @@ class Provider:
             request.headers.pop(self.credential.header, None)
 
     def redact(self, text: str) -> str:
-        """`text` with every credential this provider sent or may send replaced by `[redacted]`."""
-        for secret in self.credential.secrets():
-            text = text.replace(secret, REDACTED)
+        """`text` with every credential this provider sent or may send, or 8 characters of one, as `[redacted]`."""
+        text = redact_secrets(text, self.credential.secrets())  # fragments too: a server may quote part of it
         for secret in self._extra_secrets:
             text = text.replace(secret, REDACTED)
         return text

@@ -8,13 +8,20 @@ authorised is the settings' `Provider` (`_providers.py`): OpenAI's here, Azure's
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from typing import Final
 
 import httpx
 
-from batches_ext._providers import Credential, Provider, QueryValue, check_default_headers, check_query
+from batches_ext._providers import (
+    Credential,
+    Provider,
+    QueryValue,
+    check_default_headers,
+    check_header_value,
+    check_query,
+)
+from batches_ext._redact import REDACTED, redact_masked_keys
 from batches_ext.errors import ConfigurationError
 
 __all__ = ["DEFAULT_BASE_URL", "NOT_GIVEN", "NotGiven", "Secret", "Settings", "TimeoutTypes"]
@@ -23,9 +30,6 @@ DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT_S: Final = 600.0  # openai SDK: Timeout(600, connect=5.0)
 DEFAULT_CONNECT_TIMEOUT_S: Final = 5.0
 DEFAULT_MAX_RETRIES: Final = 2
-REDACTED: Final = "[redacted]"
-# OpenAI's 401 message echoes a masked key ("sk-abc*****wxyz"); nothing of a key belongs in our output.
-_MASKED_KEY = re.compile(r"sk-[A-Za-z0-9_\-]*\*+[A-Za-z0-9_\-]*")
 
 TimeoutTypes = float | httpx.Timeout | None
 
@@ -111,12 +115,12 @@ class Settings:
         key = api_key if api_key is not None else environ.get("OPENAI_API_KEY")
         if not key:
             raise ConfigurationError("No API key: pass api_key=... or set the OPENAI_API_KEY environment variable.")
-        if not isinstance(key, str) or not key.isprintable() or key != key.strip() or " " in key:
-            raise ConfigurationError("The API key must be a string without whitespace or control characters.")
+        # Header values are printable ASCII: checked here, or the first request fails with an error showing the key.
+        key = check_header_value("api_key" if api_key is not None else "OPENAI_API_KEY", key, credential=True)
         self.api_key = Secret(key)
         self.base_url = check_base_url(base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
-        self.organization = organization if organization is not None else environ.get("OPENAI_ORG_ID") or None
-        self.project = project if project is not None else environ.get("OPENAI_PROJECT_ID") or None
+        self.organization = _header_setting(organization, "organization", environ, "OPENAI_ORG_ID")
+        self.project = _header_setting(project, "project", environ, "OPENAI_PROJECT_ID")
         headers = {}
         if self.organization:
             headers["OpenAI-Organization"] = self.organization
@@ -140,7 +144,7 @@ class Settings:
 
     def redact(self, text: str) -> str:
         """Remove the credentials (the API key whole or masked, tokens sent) from text that may echo them."""
-        return _MASKED_KEY.sub(REDACTED, self.provider.redact(text))
+        return redact_masked_keys(self.provider.redact(text))
 
     def __repr__(self) -> str:
         label = f", {self.provider.label}" if self.provider.label else ""
@@ -149,6 +153,17 @@ class Settings:
             f"project={self.project!r}, timeout={self.timeout!r}, max_retries={self.max_retries}, "
             f"api_key={REDACTED!r})"
         )
+
+
+def _header_setting(value: str | None, name: str, environ: Mapping[str, str], variable: str) -> str | None:
+    """An argument sent as a header (`organization`, `project`), else its variable; empty means unset.
+
+    Raises:
+        ConfigurationError: not printable ASCII (the message does not show the value).
+
+    """
+    chosen = value if value is not None else environ.get(variable)
+    return check_header_value(name if value is not None else variable, chosen) if chosen else None
 
 
 def common_headers() -> dict[str, str]:

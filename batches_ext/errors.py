@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from batches_ext._redact import redact_masked_keys
+
 if TYPE_CHECKING:
     from batches_ext._batch import Batch
 
@@ -248,6 +250,20 @@ def _parse_error_body(content: bytes) -> tuple[object, str | None, dict[str, str
     return body, message if isinstance(message, str) else None, fields
 
 
+def _cleaned_body(body: object, clean: Callable[[str], str]) -> object:
+    """The decoded body with `clean` applied to its text; the cleaned JSON text if it no longer decodes."""
+    if body is None:
+        return None
+    text = json.dumps(body)
+    cleaned = clean(text)
+    if cleaned == text:
+        return body
+    try:
+        return json.loads(cleaned)
+    except ValueError:  # a key holding `"` or `\\` was cut out of an escape sequence: keep the text
+        return cleaned
+
+
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
@@ -255,13 +271,17 @@ def _text(value: object) -> str | None:
 def make_status_error(response: httpx.Response, *, redact: Callable[[str], str] | None = None) -> APIStatusError:
     """Build the `APIStatusError` subclass for a 4xx/5xx `response` (whose body has been read).
 
-    `redact`, when given, is applied to every text taken from the body (the client passes one that removes its key).
+    Every text taken from the body loses the masked keys a 401 echoes (`sk-abc***xyz`, any prefix), and `redact`,
+    when given, is applied to it too (the client passes one that removes its key, whole or in part).
     """
+
+    def clean(text: str) -> str:
+        return redact_masked_keys(redact(text) if redact is not None else text)
+
     body, message, fields = _parse_error_body(response.content)
-    if redact is not None:
-        message = redact(message) if message else message
-        fields = {name: redact(value) if value else value for name, value in fields.items()}
-        body = json.loads(redact(json.dumps(body))) if body is not None else None
+    message = clean(message) if message else message
+    fields = {name: clean(value) if value else value for name, value in fields.items()}
+    body = _cleaned_body(body, clean)
     cls = _STATUS_CLASSES.get(response.status_code, InternalServerError if response.status_code >= 500 else None)
     cls = cls or APIStatusError
     reason = response.reason_phrase or "Error"
