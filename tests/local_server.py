@@ -12,6 +12,11 @@ from typing import Any
 Reply = tuple[int, dict[str, str], bytes]
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # the stdlib's 5 drops the SYNs of 100 clients connecting at once (1 s retries)
+
+
 @contextmanager
 def serve(reply: Callable[[str, str, dict[str, str]], Reply]) -> Iterator[str]:
     """Serve `reply(method, path, headers)` on 127.0.0.1; yield the base URL (`http://127.0.0.1:PORT/v1`)."""
@@ -36,8 +41,7 @@ def serve(reply: Callable[[str, str, dict[str, str]], Reply]) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

@@ -106,3 +106,87 @@ def test_beyond_capacity_requests_queue_and_every_slot_comes_back() -> None:
     with serve(lambda *_: json_reply(200, CANCELLING)) as base_url:
         load, with_room, pools = asyncio.run(scenario(base_url))
     assert (load, with_room, pools) == ([0, 0], [0, 1], 2)
+
+
+def test_a_queued_request_takes_the_first_slot_freed_not_one_behind_a_slow_response() -> None:
+    held = {"/v1/batches/slow/cancel": threading.Event(), "/v1/batches/brief/cancel": threading.Event()}
+
+    def reply(method: str, path: str, headers: dict[str, str]) -> Any:
+        if path in held:
+            held[path].wait(10)
+        return json_reply(200, CANCELLING)
+
+    async def scenario(base_url: str) -> None:
+        transport = ShardedAsyncTransport(shards=2, per_shard=1)
+        async with httpx.AsyncClient(transport=transport) as http:
+            slow = asyncio.create_task(http.post(f"{base_url}/batches/slow/cancel"))
+            brief = asyncio.create_task(http.post(f"{base_url}/batches/brief/cancel"))
+            while transport._load != [1, 1]:  # noqa: ASYNC110 - waiting for both sends to take their slots
+                await asyncio.sleep(0.005)
+            queued = asyncio.create_task(http.post(f"{base_url}/batches/queued/cancel"))
+            held["/v1/batches/brief/cancel"].set()
+            try:
+                # The slow shard stays busy: the queued request must go out on the brief one's freed connection.
+                assert (await asyncio.wait_for(queued, 3)).status_code == 200
+            finally:
+                held["/v1/batches/slow/cancel"].set()
+            assert (await slow).status_code == (await brief).status_code == 200
+            assert transport._load == [0, 0]
+
+    with serve(reply) as base_url:
+        asyncio.run(scenario(base_url))
+
+
+def test_fast_requests_never_wait_for_a_slow_one_when_more_than_every_connection_is_in_flight() -> None:
+    slow_release = threading.Event()
+
+    def reply(method: str, path: str, headers: dict[str, str]) -> Any:
+        if "slow" in path:
+            slow_release.wait(20)
+        return json_reply(200, CANCELLING)
+
+    async def scenario(base_url: str) -> None:
+        async with AsyncBatchesClient(api_key=API_KEY, base_url=base_url, max_retries=0) as client:
+            transport = client._http_client()._transport
+            assert isinstance(transport, ShardedAsyncTransport)
+            slow = asyncio.create_task(client.cancel("batch_slow"))
+            while not transport._load:  # noqa: ASYNC110 - waiting for the slow send to take a slot
+                await asyncio.sleep(0.005)
+            try:
+                # 150 beside the slow one: 100 connections in all, so 51 queue; none may queue behind the slow one.
+                fast = asyncio.gather(*(client.cancel(f"batch_{n}") for n in range(150)))
+                assert len(await asyncio.wait_for(fast, 15)) == 150
+                assert not slow.done()
+            finally:
+                slow_release.set()
+            await slow
+            assert transport._load == [0] * 100
+
+    with serve(reply) as base_url:
+        asyncio.run(scenario(base_url))
+
+
+def test_a_request_cancelled_while_queued_leaves_the_queue_and_the_slot_goes_to_the_next() -> None:
+    async def scenario() -> None:
+        transport = ShardedAsyncTransport(shards=1, per_shard=1)
+        assert await transport._acquire() == 0
+        first, second = asyncio.create_task(transport._acquire()), asyncio.create_task(transport._acquire())
+        await asyncio.sleep(0)
+        assert len(transport._waiting) == 2
+        first.cancel()
+        transport._release(0)  # the cancelled one is skipped
+        assert await second == 0
+        assert first.cancelled()
+        assert not transport._waiting
+        assert transport._load == [1]
+        # Handed a slot just as it is cancelled: the slot is not lost, it goes back.
+        third = asyncio.create_task(transport._acquire())
+        await asyncio.sleep(0)
+        transport._release(0)
+        third.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await third
+        assert (transport._load, transport._with_room, len(transport._waiting)) == ([0], [0], 0)
+        await transport.aclose()
+
+    asyncio.run(scenario())

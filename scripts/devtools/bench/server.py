@@ -2,10 +2,11 @@
 
 It ignores the method and path (so cancel and retrieve cost the same) and does as little as it can per request, so
 that the clients' own cost dominates what the benchmark measures. `GET .../content` streams a generated JSONL
-results file instead, for the results-iteration memory benchmark.
+results file instead, for the results-iteration memory benchmark. With `--slow-seconds S`, a request whose path
+holds `slow` (`POST .../batches/batch_slow/cancel`) is answered after S seconds (`devtools.bench.slow_neighbour`).
 
-Run as `python -m devtools.bench.server [--results-bytes N]`: it prints its port on the first line of stdout and
-serves until stdin closes (so it never outlives the benchmark that started it) or it is terminated.
+Run as `python -m devtools.bench.server [--results-bytes N] [--slow-seconds S]`: it prints its port on the first line
+of stdout and serves until stdin closes (so it never outlives the benchmark that started it) or it is terminated.
 """
 
 from __future__ import annotations
@@ -150,6 +151,9 @@ class _Connection(asyncio.Protocol):
                 task = asyncio.get_running_loop().create_task(self._stream_results(transport, request_id))
                 self._server.tasks.add(task)
                 task.add_done_callback(self._server.tasks.discard)
+            elif self._server.slow_seconds and b"slow" in path:
+                response = self._server.batch_head + request_id + b"\r\n\r\n" + BATCH_BODY
+                asyncio.get_running_loop().call_later(self._server.slow_seconds, _write_if_open, transport, response)
             else:
                 transport.write(self._server.batch_head + request_id + b"\r\n\r\n" + BATCH_BODY)
 
@@ -165,10 +169,16 @@ class _Connection(asyncio.Protocol):
         self._process()
 
 
+def _write_if_open(transport: asyncio.Transport, data: bytes) -> None:
+    if not transport.is_closing():
+        transport.write(data)
+
+
 class BenchServer:
     """State shared by the connections: the precomputed response head and the request counter."""
 
-    def __init__(self, results_bytes: int) -> None:
+    def __init__(self, results_bytes: int, slow_seconds: float = 0.0) -> None:
+        self.slow_seconds = slow_seconds
         self.counter = itertools.count()
         self.result_count = max(1, results_bytes // RESULT_LINE_BYTES)
         head = _head("200 OK", "application/json", len(BATCH_BODY), b"")
@@ -176,9 +186,9 @@ class BenchServer:
         self.tasks: set[asyncio.Task[None]] = set()
 
 
-async def serve(results_bytes: int, port: int = 0) -> None:
+async def serve(results_bytes: int, port: int = 0, slow_seconds: float = 0.0) -> None:
     """Serve on 127.0.0.1 until stdin reaches EOF; print the port first."""
-    state = BenchServer(results_bytes)
+    state = BenchServer(results_bytes, slow_seconds)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: _Connection(state), "127.0.0.1", port, backlog=1024)
     print(server.sockets[0].getsockname()[1], flush=True)
@@ -191,8 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results-bytes", type=int, default=1_000_000, help="size of the generated results file")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--slow-seconds", type=float, default=0.0, help="delay for paths holding 'slow' (0: none)")
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.results_bytes, args.port))
+    asyncio.run(serve(args.results_bytes, args.port, args.slow_seconds))
 
 
 if __name__ == "__main__":
