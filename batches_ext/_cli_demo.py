@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from batches_ext._cli_format import batch_table, clean
+from batches_ext._cli_list import table_header, table_row
 
 if TYPE_CHECKING:
     from batches_ext._cli_progress import Progress
@@ -104,7 +105,8 @@ def run_demo(out: TextIO, progress: Progress) -> int:  # noqa: PLR0915 - a story
 
         say("\n$ batches-ext list --status in_progress")
         (batch,) = client.find(status="in_progress")
-        say(batch_table(batch, datetime.now(UTC)))
+        say(table_header())
+        say(table_row(batch, datetime.now(UTC)))
 
         say(f"\n$ batches-ext cancel {batch.id} --wait")
         progress.restart()

@@ -248,7 +248,7 @@ def test_demo_in_process(capsys: pytest.CaptureFixture[str], monkeypatch: pytest
     monkeypatch.delenv("OPENAI_API_KEY")  # the demo needs none
     code, out, err = run_main(capsys, "demo")
     assert code == 0
-    assert "status:         in_progress\n" in out
+    assert re.search(r"^batch_\w+ +in_progress +35/100 35% +.+? +/v1/chat/completions +gpt-4o-mini ", out, re.M)
     assert "request_counts: 35/100 done (33 ok, 2 failed), 35%\n" in out
     assert "status:         cancelled\n" in out
     assert "Kept 35 of 100 results before the cancel: 33 ok in file-" in out
