@@ -18,6 +18,7 @@ pytest at load time; the fake and the clients are imported when a fixture is fir
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ import pytest
 
 if TYPE_CHECKING:
     from batches_ext import AsyncBatchesClient, BatchesClient
-    from batches_ext.testing import FakeBatchAPI, FakeClock, FakeServer
+    from batches_ext.testing import FakeBatchAPI, FakeClock, FakeServer, Fault
 
 __all__ = [
     "async_batches_client",
@@ -65,7 +66,9 @@ def fake_clock() -> FakeClock:
 def fake_batch_api(request: pytest.FixtureRequest, fake_clock: FakeClock) -> Iterator[FakeBatchAPI]:
     """A fresh, empty `FakeBatchAPI` on `fake_clock`, with the options of the test's `fake_batch_api` marker.
 
-    At teardown, faults injected but never used fail the test: the test expected requests that did not happen.
+    At teardown, faults injected but never used fail the test: the test expected requests that did not happen
+    (for faults injected with a `share`, the count is how many requests they hit; inject no more than the test
+    sends, or clear them).
     """
     from batches_ext.testing import FakeBatchAPI  # noqa: PLC0415
 
@@ -75,12 +78,21 @@ def fake_batch_api(request: pytest.FixtureRequest, fake_clock: FakeClock) -> Ite
     yield api
     unused = api.pending_faults
     if unused:
-        kinds = ", ".join(fault.kind for fault in unused)
         pytest.fail(
-            f"{len(unused)} injected fault(s) were never used ({kinds}); inject only what the test consumes, "
-            "or call fake_batch_api.clear_faults()",
+            f"{len(unused)} injected fault(s) were never used ({_describe(unused)}); inject only what the test "
+            "consumes, or call fake_batch_api.clear_faults()",
             pytrace=False,
         )
+
+
+def _describe(faults: list[Fault]) -> str:
+    """`error, drop`, or `950 x error at share 0.05`: runs of equal faults counted once."""
+    parts = []
+    for fault, run in itertools.groupby(faults):
+        count = sum(1 for _ in run)
+        text = fault.kind if fault.share == 1 else f"{fault.kind} at share {fault.share:g}"
+        parts.append(text if count == 1 else f"{count} x {text}")
+    return ", ".join(parts)
 
 
 @pytest.fixture

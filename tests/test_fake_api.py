@@ -617,6 +617,38 @@ def test_faults_apply_in_order_one_per_request(fake_batch_api: FakeBatchAPI, htt
     assert http.get("/batches/batch_1").status_code == 200
 
 
+def test_a_share_of_requests_gets_the_fault_until_the_count_is_used(
+    fake_batch_api: FakeBatchAPI, http: httpx.Client
+) -> None:
+    fake_batch_api.add_batch("batch_1")
+    fake_batch_api.inject_errors(40, 429, {"retry-after-ms": "50"}, share=0.05, seed=7)
+    fake_batch_api.inject_errors(1, 503)  # waits behind the share group
+    responses = [http.get("/batches/batch_1") for _ in range(2000)]
+    statuses = [response.status_code for response in responses]
+    limited = [n for n, status in enumerate(statuses) if status == 429]
+    assert len(limited) == 40
+    assert 0.03 < 40 / (limited[-1] + 1) < 0.08  # about one request in twenty until the 40 were used
+    assert responses[limited[0]].headers["retry-after-ms"] == "50"
+    assert statuses[limited[-1] + 1] == 503  # then the fault queued after them
+    assert set(statuses[limited[-1] + 2 :]) == {200}
+    # The same seed hits the same requests again.
+    fake_batch_api.inject_errors(40, 429, share=0.05, seed=7)
+    again = [http.get("/batches/batch_1").status_code for _ in range(limited[-1] + 1)]
+    assert [n for n, status in enumerate(again) if status == 429] == limited
+
+
+def test_share_faults_are_listed_with_their_share(fake_batch_api: FakeBatchAPI, http: httpx.Client) -> None:
+    fake_batch_api.drop_connections(2, share=0.5, seed=1)
+    fake_batch_api.slow_responses(1, 0.0, share=0.25)
+    assert [(fault.kind, fault.share) for fault in fake_batch_api.pending_faults] == [
+        ("drop", 0.5), ("drop", 0.5), ("slow", 0.25)
+    ]  # fmt: skip
+    fake_batch_api.clear_faults()
+    assert fake_batch_api.pending_faults == []
+    fake_batch_api.inject_errors(0, share=0.5)  # nothing to queue
+    assert fake_batch_api.pending_faults == []
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -626,6 +658,11 @@ def test_faults_apply_in_order_one_per_request(fake_batch_api: FakeBatchAPI, htt
         (lambda f: f.drop_connections(1.5), "count"),
         (lambda f: f.slow_responses(1, -1), "negative"),
         (lambda f: f.slow_responses(1, float("nan")), "finite"),
+        (lambda f: f.inject_errors(1, 429, share=0), "share"),
+        (lambda f: f.inject_errors(1, 429, share=1.5), "share"),
+        (lambda f: f.drop_connections(1, share=float("nan")), "share"),
+        (lambda f: f.slow_responses(1, 1.0, share=True), "share"),
+        (lambda f: f.inject_errors(1, 429, share=0.5, seed=1.5), "seed"),
     ],
 )
 def test_fault_arguments_are_checked(call: Any, message: str) -> None:

@@ -86,6 +86,27 @@ def test_unused_faults_fail_at_teardown(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*2 injected fault(s) were never used (error, drop)*"])
 
 
+def test_unused_share_faults_fail_at_teardown_counted_with_their_share(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_user="""
+        def test_too_many(fake_batch_api, batches_client):
+            fake_batch_api.add_batch("batch_1")
+            fake_batch_api.inject_errors(1000, 429, {"retry-after-ms": "1"}, share=0.05, seed=3)
+            for _ in range(20):
+                batches_client.retrieve("batch_1")
+
+        def test_consumed(fake_batch_api, batches_client):
+            fake_batch_api.add_batch("batch_1")
+            fake_batch_api.inject_errors(2, 429, {"retry-after-ms": "1"}, share=0.5, seed=3)
+            for _ in range(20):
+                batches_client.retrieve("batch_1")
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*injected fault(s) were never used (9?? x error at share 0.05)*"])
+
+
 def test_a_fake_failure_fails_at_teardown(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_user="""

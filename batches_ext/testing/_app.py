@@ -311,40 +311,55 @@ class FakeBatchAPI:
 
     # --- fault injection -----------------------------------------------------------------------------------------
 
-    def inject_errors(self, count: int, status: int = 500, headers: Mapping[str, str] | None = None) -> None:
+    def inject_errors(
+        self,
+        count: int,
+        status: int = 500,
+        headers: Mapping[str, str] | None = None,
+        *,
+        share: float = 1.0,
+        seed: int | None = None,
+    ) -> None:
         """Answer the next `count` requests with `status` and an OpenAI error body, plus `headers`.
 
-        Example: `inject_errors(1, 429, {"retry-after-ms": "10"})`.
+        With `share` below 1, each coming request is answered so with that probability (the others pass), until
+        `count` have been; `seed` makes the draws repeatable. Faults injected later wait until these are used.
+
+        Examples: `inject_errors(1, 429, {"retry-after-ms": "10"})`; one request in twenty rate limited, for the
+        next ~20,000: `inject_errors(1000, 429, {"retry-after-ms": "50"}, share=0.05, seed=1)`.
 
         Raises:
-            ValueError: `count` is negative, `status` is not 400-599, or a header is not text.
+            ValueError: `count` is negative, `status` is not 400-599, a header is not text, `share` is not in
+                (0, 1], or `seed` is not an int.
 
         """
-        self._faults.add_errors(count, status, headers)
+        self._faults.add_errors(count, status, headers, share=share, seed=seed)
 
-    def drop_connections(self, count: int) -> None:
-        """Drop the next `count` requests without an answer.
+    def drop_connections(self, count: int, *, share: float = 1.0, seed: int | None = None) -> None:
+        """Drop the next `count` requests without an answer (with `share` < 1: that share of the coming requests).
 
         The transport raises `httpx.RemoteProtocolError`; the server closes the socket, so clients see the
-        same error.
+        same error. `share` and `seed` work as for `inject_errors`.
 
         Raises:
-            ValueError: `count` is negative.
+            ValueError: `count` is negative, `share` is not in (0, 1], or `seed` is not an int.
 
         """
-        self._faults.add_drops(count)
+        self._faults.add_drops(count, share=share, seed=seed)
 
-    def slow_responses(self, count: int, seconds: float) -> None:
-        """Delay the next `count` answers by `seconds` each.
+    def slow_responses(self, count: int, seconds: float, *, share: float = 1.0, seed: int | None = None) -> None:
+        """Delay the next `count` answers by `seconds` each (with `share` < 1: that share of the coming requests).
 
         The server sleeps for real. The transport advances a `FakeClock` (or sleeps, with a real clock), and
         raises `httpx.ReadTimeout` when the delay exceeds the request's read timeout, as a real socket would.
+        `share` and `seed` work as for `inject_errors`.
 
         Raises:
-            ValueError: `count` or `seconds` is negative, or `seconds` is not finite.
+            ValueError: `count` or `seconds` is negative, `seconds` is not finite, `share` is not in (0, 1], or
+                `seed` is not an int.
 
         """
-        self._faults.add_delays(count, seconds)
+        self._faults.add_delays(count, seconds, share=share, seed=seed)
 
     @property
     def pending_faults(self) -> list[Fault]:

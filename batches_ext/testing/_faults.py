@@ -3,14 +3,20 @@
 Faults queue up in the order they were injected and each one is used by exactly one request, whatever its route
 (auth and routing come after, as behind a real load balancer). Each delivery path applies them its own way:
 the in-process transport raises httpx's exceptions, the real server closes or stalls its socket.
+
+A group of faults injected with a `share` below 1 hits each coming request with that probability (drawn from its
+own `random.Random(seed)`, so a run can be repeated) until all of them are used; the requests it spares pass
+untouched, and faults injected later wait behind it. `inject_errors(1000, 429, share=0.05)` is "one request in
+twenty is rate limited" for the next ~20,000 requests.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -31,12 +37,25 @@ _ERRORS: Final[dict[int, tuple[str, str | None, str]]] = {
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """One injected fault: an error reply, a dropped connection, or a delay before the normal answer."""
+    """One injected fault: an error reply, a dropped connection, or a delay before the normal answer.
+
+    `share` is the probability that it hits any one coming request (1: the next one).
+    """
 
     kind: FaultKind
     status: int = 500
     headers: Mapping[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    share: float = 1.0
+
+
+@dataclass(slots=True)
+class _Group:
+    """Faults injected together: `remaining` copies of `fault`, each hitting a request with `fault.share`."""
+
+    fault: Fault
+    remaining: int
+    draw: Callable[[], float] | None  # None: every request is hit (share 1)
 
 
 def fault_reply(fault: Fault) -> Reply:
@@ -56,18 +75,32 @@ def _check_count(count: object) -> int:
     return count
 
 
+def _check_share(share: object, seed: object) -> float:
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
+        raise ValueError(f"share must be a probability above 0 and at most 1, got {share!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValueError(f"seed must be an int or None, got {seed!r}")
+    return float(share)
+
+
 class FaultQueue:
-    """A thread-safe FIFO of faults; `take()` hands the next one to a request."""
+    """A thread-safe FIFO of fault groups; `take()` hands the next fault to a request, or spares it.
+
+    Every `add_*` takes `share` (the probability that each coming request is hit, above 0 and at most 1) and
+    `seed` (for the draws; None: unpredictable) and raises `ValueError` for a bad one.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._faults: deque[Fault] = deque()
+        self._groups: deque[_Group] = deque()
 
-    def add_errors(self, count: int, status: int, headers: Mapping[str, str] | None) -> None:
+    def add_errors(
+        self, count: int, status: int, headers: Mapping[str, str] | None, *, share: float = 1.0, seed: int | None = None
+    ) -> None:
         """Queue `count` error replies.
 
         Raises:
-            ValueError: `count` is negative, `status` is not 400-599, or a header is not text.
+            ValueError: `count` is negative, `status` is not 400-599, a header is not text, or a bad share or seed.
 
         """
         _check_count(count)
@@ -76,22 +109,24 @@ class FaultQueue:
         extra = dict(headers or {})
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in extra.items()):
             raise ValueError("headers must map str to str")
-        self._extend(count, Fault("error", status=status, headers=extra))
+        share = _check_share(share, seed)
+        self._add(count, Fault("error", status=status, headers=extra, share=share), seed)
 
-    def add_drops(self, count: int) -> None:
+    def add_drops(self, count: int, *, share: float = 1.0, seed: int | None = None) -> None:
         """Queue `count` dropped connections.
 
         Raises:
-            ValueError: `count` is negative.
+            ValueError: `count` is negative, or a bad share or seed.
 
         """
-        self._extend(_check_count(count), Fault("drop"))
+        _check_count(count)
+        self._add(count, Fault("drop", share=_check_share(share, seed)), seed)
 
-    def add_delays(self, count: int, seconds: float) -> None:
+    def add_delays(self, count: int, seconds: float, *, share: float = 1.0, seed: int | None = None) -> None:
         """Queue `count` delays of `seconds` each.
 
         Raises:
-            ValueError: `count` or `seconds` is negative, or `seconds` is not finite.
+            ValueError: `count` or `seconds` is negative, `seconds` is not finite, or a bad share or seed.
 
         """
         _check_count(count)
@@ -99,23 +134,34 @@ class FaultQueue:
             raise ValueError(f"seconds must be a finite number, got {seconds!r}")
         if seconds < 0:
             raise ValueError(f"seconds must not be negative, got {seconds!r}")
-        self._extend(count, Fault("slow", seconds=float(seconds)))
+        self._add(count, Fault("slow", seconds=float(seconds), share=_check_share(share, seed)), seed)
 
-    def _extend(self, count: int, fault: Fault) -> None:
+    def _add(self, count: int, fault: Fault, seed: int | None) -> None:
+        if not count:
+            return
+        draw = random.Random(seed).random if fault.share < 1 else None  # noqa: S311 - test faults, not secrets
         with self._lock:
-            self._faults.extend([fault] * count)
+            self._groups.append(_Group(fault, count, draw))
 
     def take(self) -> Fault | None:
-        """The fault for the request being handled, or None."""
+        """The fault for the request being handled, or None (no fault queued, or the first group spares it)."""
         with self._lock:
-            return self._faults.popleft() if self._faults else None
+            if not self._groups:
+                return None
+            group = self._groups[0]
+            if group.draw is not None and group.draw() >= group.fault.share:
+                return None
+            group.remaining -= 1
+            if not group.remaining:
+                self._groups.popleft()
+            return group.fault
 
     def pending(self) -> list[Fault]:
         """The faults not used yet, in order."""
         with self._lock:
-            return list(self._faults)
+            return [fault for group in self._groups for fault in [group.fault] * group.remaining]
 
     def clear(self) -> None:
         """Drop every queued fault."""
         with self._lock:
-            self._faults.clear()
+            self._groups.clear()
