@@ -21,14 +21,21 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Final
 
-from devtools.bench import clients, remainder, report, slow_neighbour
+from devtools.bench import bulk_cancel, clients, listing, remainder, report, slow_neighbour
 from devtools.bench.server import RESULT_LINE_BYTES
 
 ROOT: Final = Path(__file__).resolve().parents[3]
 WORKER_TIMEOUT_S: Final = 240.0  # one measurement of one client; the whole full run takes about 3 minutes
 SERVER_START_TIMEOUT_S: Final = 30.0
 PACKAGES: Final = ("batches-ext", "openai", "httpx", "httpcore", "h11", "anyio", "httpx2", "pydantic", "pydantic_core")
-_EXTRA: Final = ("remainder", "slow_neighbour")  # pieces with their own module, printed after the table
+# Pieces with their own module (runnable alone as `python -m devtools.bench.<name>`): each has `run(quick=...)` and
+# `render(result)`; their lines are printed after the table, in this order.
+EXTRAS: Final = {
+    "remainder": remainder,  # the remainder of a cancelled batch (issue 14)
+    "slow_neighbour": slow_neighbour,  # fast requests beside a slow one, beyond 100 in flight (issue 10)
+    "bulk_cancel": bulk_cancel,  # stopping 1,000 batches while 5 % of requests get 429 (issue 13)
+    "listing": listing,  # listing 100,000 batches (issue 13)
+}
 # openai reads these; a developer's own settings must not change what is measured.
 _CLIENT_ENV: Final = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_LOG", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
 
@@ -242,28 +249,23 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         metavar="ROW",
         action="append",
-        choices=[*(row.key for row in report.ROWS if row.key != "import_min"), *_EXTRA],
-        help="run only this row (import includes import_min; remainder, slow_neighbour: devtools.bench.<name>)",
+        choices=[*(row.key for row in report.ROWS if row.key != "import_min"), *EXTRAS],
+        help="run only this row (import includes import_min; the others: devtools.bench.<name>)",
     )
     args = parser.parse_args(argv)
     counts = QUICK if args.quick else Counts()
     env = environment()
     started = time.perf_counter()
     only = set(args.only or ())
-    table_rows = tuple(sorted(only - set(_EXTRA)))
+    table_rows = tuple(sorted(only - set(EXTRAS)))
     raw = run(counts, table_rows or None) if table_rows or not only else {}
-    # The remainder of a cancelled batch (issue 14) has its own module, runnable alone; its line follows the table.
-    remainder_result = remainder.run(quick=args.quick) if not only or "remainder" in only else None
-    # Fast requests beside a slow one, beyond 100 in flight (issue 10): its own module too, its lines after that.
-    neighbour_result = slow_neighbour.run(quick=args.quick) if not only or "slow_neighbour" in only else None
+    extras = {name: piece.run(quick=args.quick) for name, piece in EXTRAS.items() if not only or name in only}
     seconds = time.perf_counter() - started
     command = "scripts/bench" + (" --quick" if args.quick else "")
     if raw:
         print(render(env, counts, command, raw))
-    if remainder_result is not None:
-        print(remainder.render(remainder_result))
-    if neighbour_result is not None:
-        print(slow_neighbour.render(neighbour_result))
+    for name, result in extras.items():
+        print(EXTRAS[name].render(result))
     print(f"bench: done in {seconds:.0f} s", file=sys.stderr)
     if args.json:
         values, _ = report.summarize(raw)
@@ -274,8 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             "medians": values,
             "targets": report.verdicts(values),
             "raw": raw,
-            "remainder": remainder_result,
-            "slow_neighbour": neighbour_result,
+            **extras,
         }
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
     failed = [
