@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from batches_ext import BatchesClient
 from batches_ext.testing import (
     FakeBatchAPI,
     FakeClock,
@@ -285,3 +286,22 @@ def test_request_rate_is_checked() -> None:
         FakeBatchAPI(request_rate=True)
     with pytest.raises(TypeError, match="responder"):
         FakeBatchAPI(responder="yes")  # type: ignore[arg-type]
+
+
+def test_an_added_batch_has_an_input_file_to_resubmit_from(clock: FakeClock) -> None:
+    api = FakeBatchAPI(clock=clock)
+    added = api.add_batch("batch_added", status="cancelled", total=10, completed=3, failed=1)
+    many = [api.add_batch(status="in_progress", total=100_000) for _ in range(3)]  # lines written only when read
+    assert all(batch["input_file_id"] not in api.files for batch in many)
+    with BatchesClient(
+        api_key=api.api_key, base_url=api.base_url, http_client=httpx.Client(transport=api.transport())
+    ) as client:
+        lines = [json.loads(line) for line in client.remainder("batch_added")]
+        described = client.retrieve_file(added["input_file_id"])
+        new = client.resubmit("batch_added")
+    assert [line["custom_id"] for line in lines] == [f"request-{n}" for n in range(5, 11)]
+    assert {line["url"] for line in lines} == {added["endpoint"]}
+    assert (described.purpose, described.bytes) == ("batch", len(api.get_file(added["input_file_id"])))
+    assert new is not None
+    assert new.request_counts is not None
+    assert new.metadata == {"resubmitted_from": "batch_added"}

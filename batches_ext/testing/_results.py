@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from batches_ext.testing._wire import dumps, error_body
 
-__all__ = ["batch_usage", "digest", "error_file", "file_id", "output_file"]
+__all__ = ["batch_usage", "digest", "error_file", "file_id", "input_file", "output_file"]
 
 # Tokens of every fake request, so the batch's `usage` is exactly the sum over its output file.
 PROMPT_TOKENS: Final = 24
@@ -93,6 +93,16 @@ def _line(batch_id: str, number: int, status_code: int, body: dict[str, Any]) ->
         "error": None,
     }
     return dumps(record) + b"\n"
+
+
+def input_file(*, total: int, endpoint: str, model: str) -> bytes:
+    """The input file of an added batch: requests request-1 ... request-total, one chat request per line."""
+    return b"".join(
+        dumps({"custom_id": _custom_id(number), "method": "POST", "url": endpoint,
+               "body": {"model": model, "messages": [{"role": "user", "content": f"Fake request {number}."}]}})
+        + b"\n"
+        for number in range(1, total + 1)
+    )  # fmt: skip
 
 
 def output_file(batch_id: str, *, count: int, model: str, created: int) -> bytes:

@@ -29,7 +29,7 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from batches_ext.testing import _results
 from batches_ext.testing._requests import FakeRequest, FakeResponse, Responder, default_responder, parse_input
@@ -192,6 +192,8 @@ class BatchStore:
         self._order: list[_OrderKey] = []  # every stored batch's order key, sorted: the listing's index
         self._added = itertools.count()
         self._file_info: dict[str, dict[str, Any]] = {}  # the file object's fields besides id and bytes
+        # The input files of added batches, written only when read (100,000 added batches hold no request lines).
+        self._added_inputs: dict[str, _AddedInput] = {}
         self.request_rate = request_rate
         self.responder = responder
 
@@ -246,6 +248,8 @@ class BatchStore:
             record.expiry_armed = status in CANCELLABLE and expires is not None and expires > now
             if status in _WITH_RESULTS:
                 self._attach_results(record)
+            if "input_file_id" not in fields:
+                self._added_inputs[data["input_file_id"]] = _AddedInput(total, data.get("endpoint"), data.get("model"))
             created = _number(data.get("created_at"))
             record.order_key = (-(created if created is not None else now), -next(self._added), batch_id)
             bisect.insort(self._order, record.order_key)
@@ -342,7 +346,9 @@ class BatchStore:
     def file(self, file_id: str) -> bytes | None:
         """A file's content, or None if unknown."""
         with self._lock:
-            return self._files.get(file_id)
+            content = self._files.get(file_id)
+            added = self._added_inputs.get(file_id) if content is None else None
+        return added.content() if added is not None else content
 
     def files(self) -> dict[str, bytes]:
         """Every file's content, by id."""
@@ -355,24 +361,27 @@ class BatchStore:
             file_id = f"file-{secrets.token_hex(12)}"
             self._files[file_id] = content
             self._file_info[file_id] = {"created_at": int(self._clock()), "filename": filename, "purpose": purpose}
-            return self._file_object(file_id)
+            return self._file_object(file_id, content)
 
     def file_object(self, file_id: str) -> dict[str, Any] | None:
         """The file object of a stored file (one a batch wrote, or one added by a test, described as a batch's)."""
         with self._lock:
-            return self._file_object(file_id) if file_id in self._files else None
+            if file_id in self._added_inputs:
+                return self._file_object(file_id, self._added_inputs[file_id].content(), purpose="batch")
+            return self._file_object(file_id, self._files[file_id]) if file_id in self._files else None
 
     def delete_file(self, file_id: str) -> bool:
         """Forget a file; False if there was none."""
         with self._lock:
             self._file_info.pop(file_id, None)
-            return self._files.pop(file_id, None) is not None
+            added = self._added_inputs.pop(file_id, None) is not None
+            return self._files.pop(file_id, None) is not None or added
 
-    def _file_object(self, file_id: str) -> dict[str, Any]:
+    def _file_object(self, file_id: str, content: bytes, *, purpose: str = "batch_output") -> dict[str, Any]:
         info = self._file_info.get(file_id) or {
-            "created_at": int(self._clock()), "filename": f"{file_id}.jsonl", "purpose": "batch_output"
+            "created_at": int(self._clock()), "filename": f"{file_id}.jsonl", "purpose": purpose
         }  # fmt: skip
-        return {"id": file_id, "object": "file", "bytes": len(self._files[file_id]), **info, "expires_at": None,
+        return {"id": file_id, "object": "file", "bytes": len(content), **info, "expires_at": None,
                 "status": "processed", "status_details": None}  # fmt: skip
 
     def _write_file(self, file_id: str, content: bytes, *, filename: str, purpose: str, at: float) -> None:
@@ -555,6 +564,19 @@ class BatchStore:
             error_id = _results.file_id(batch_id, "error")
             self._files[error_id] = _results.error_file(batch_id, first=completed + 1, count=failed)
             data["error_file_id"] = error_id
+
+
+class _AddedInput(NamedTuple):
+    """What an added batch's input file is made of: `total` requests to its endpoint and model."""
+
+    total: int
+    endpoint: object
+    model: object
+
+    def content(self) -> bytes:
+        endpoint = self.endpoint if isinstance(self.endpoint, str) and self.endpoint else "/v1/chat/completions"
+        model = self.model if isinstance(self.model, str) and self.model else DEFAULT_MODEL
+        return _results.input_file(total=self.total, endpoint=endpoint, model=model)
 
 
 def _seed(
