@@ -9,14 +9,13 @@ already finished, 1 when any was not (not found, or failed), 2 usage, 130 interr
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Final, TextIO
 
 from batches_ext._cli_filters import has_filters
-from batches_ext._cli_format import clean
+from batches_ext._cli_format import clean, strict_json
 from batches_ext._cli_list import find_batches, table_header, table_row
 from batches_ext.cli import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG
 
@@ -77,14 +76,13 @@ def _outcome_text(outcome: CancelOutcome) -> str:
 
 def _outcome_json(outcome: CancelOutcome) -> str:
     batch = outcome.batch
-    return json.dumps(
+    return strict_json(
         {
             "id": outcome.batch_id,
             "outcome": outcome.outcome,
             "status": str(batch.status) if batch is not None else None,
             "error": str(outcome.error) if outcome.error is not None else None,
-        },
-        separators=(",", ":"),
+        }
     )
 
 

@@ -2,20 +2,31 @@
 
 Pure functions of a `Batch` and an explicit `now`, so the output is testable to the character. Text that came
 from the server is passed through `clean` first: a metadata value must not be able to move the cursor or retitle
-the terminal.
+the terminal. What it prints for programs (`--json`) goes through `strict_json`: always JSON a strict parser reads.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from batches_ext._batch import TIMESTAMP_FIELDS
 
 if TYPE_CHECKING:
     from batches_ext._batch import Batch, RequestCounts
 
-__all__ = ["batch_table", "clean", "counts_text", "iso_utc", "relative_time", "status_line", "timestamp_text"]
+__all__ = [
+    "batch_table",
+    "clean",
+    "counts_text",
+    "iso_utc",
+    "relative_time",
+    "status_line",
+    "strict_json",
+    "timestamp_text",
+]
 
 MINUTE_S: Final = 60
 HOUR_S: Final = 60 * MINUTE_S
@@ -31,6 +42,29 @@ def clean(text: object) -> str:
     if value.isprintable():
         return value
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in value)
+
+
+def strict_json(value: object, *, indent: int | None = None) -> str:
+    """`value` as JSON any parser accepts: compact on one line, or indented.
+
+    Python's `json` reads `NaN` and `Infinity` from a server, but they are not JSON and would break `jq`; they are
+    written as `null`, as JavaScript's `JSON.stringify` does.
+    """
+    separators = None if indent is not None else (",", ":")
+    try:
+        return json.dumps(value, indent=indent, separators=separators, allow_nan=False)
+    except ValueError:  # a non-finite float somewhere: the rare case pays for the copy
+        return json.dumps(_finite(value), indent=indent, separators=separators, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def iso_utc(moment: datetime) -> str:

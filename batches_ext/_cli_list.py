@@ -7,13 +7,12 @@ page arrives.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from batches_ext._cli_filters import has_filters
-from batches_ext._cli_format import clean, relative_time
+from batches_ext._cli_format import clean, relative_time, strict_json
 from batches_ext._listing import MAX_PAGE_SIZE
 from batches_ext.cli import EXIT_OK
 
@@ -83,8 +82,7 @@ def table_row(batch: Batch, now: datetime) -> str:
 
 def json_line(batch: Batch) -> str:
     """The batch's wire JSON on one line (`jq -r .id` reads it)."""
-    data: dict[str, Any] = batch.to_dict()
-    return json.dumps(data, separators=(",", ":"))
+    return strict_json(batch.to_dict())
 
 
 def run_list(session: _Session) -> int:

@@ -359,8 +359,10 @@ class _Session:
     def show(self, batch: Batch) -> None:
         """The batch on stdout: the wire JSON with `--json`, else the table."""
         if self.args.json:
-            # The object exactly as the API sent it; not scrubbed, so it stays the wire JSON.
-            self.out.write(json.dumps(batch.to_dict(), indent=2) + "\n")
+            from batches_ext._cli_format import strict_json  # noqa: PLC0415
+
+            # The object as the API sent it (a NaN, which is not JSON, as null); not scrubbed: it is the wire JSON.
+            self.out.write(strict_json(batch.to_dict(), indent=2) + "\n")
         else:
             from batches_ext._cli_format import batch_table  # noqa: PLC0415
 
