@@ -8,7 +8,6 @@ like 520), returns `None` on undocumented statuses, cannot stream a file, and kn
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -17,10 +16,17 @@ import httpx
 
 from batches_ext._batch import Batch
 from batches_ext._ids import check_id
+from batches_ext._json import JSONDepthError, loads
 from batches_ext._page import BatchPage
-from batches_ext._retry import RetryState
+from batches_ext._retry import RetryState, undecodable_body
 from batches_ext._settings import NOT_GIVEN, NotGiven, Settings, TimeoutTypes, as_timeout
-from batches_ext.errors import APIConnectionError, APIResponseValidationError, APIStatusError, make_status_error
+from batches_ext.errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    make_status_error,
+)
 
 if TYPE_CHECKING:
     from httpx._client import UseClientDefault  # the type of httpx.USE_CLIENT_DEFAULT, not exported by httpx
@@ -183,17 +189,20 @@ def _decode(response: httpx.Response) -> object:
 
     """
     try:
-        return json.loads(response.content)
-    except ValueError:
+        return loads(response.content)
+    except ValueError as exc:
         snippet = response.content[:80].decode("utf-8", "replace")
+        problem = str(exc) if isinstance(exc, JSONDepthError) else "not JSON"
         raise APIResponseValidationError(
-            f"response body is not JSON ({response.headers.get('content-type', 'no content-type')}): {snippet!r}",
+            f"response body is {problem} ({response.headers.get('content-type', 'no content-type')}): {snippet!r}",
             response=response,
         ) from None
 
 
-def stream_error(exc: httpx.RequestError, request: httpx.Request) -> APIConnectionError:
+def stream_error(exc: httpx.RequestError, request: httpx.Request) -> APIError:
     """The error for a failure in the middle of reading a streamed body (not retried: part was consumed)."""
+    if isinstance(exc, httpx.DecodingError):
+        return undecodable_body(exc, request)
     return APIConnectionError(
         f"Connection lost while reading {request.method} {request.url.path}: {type(exc).__name__}: {exc}",
         request=request,

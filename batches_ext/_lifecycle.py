@@ -8,7 +8,6 @@ before anything is sent, and the `*_request` functions build requests from the g
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -19,6 +18,7 @@ import httpx
 
 from batches_ext._batch import Batch
 from batches_ext._ids import check_id
+from batches_ext._json import JSONDepthError, loads
 from batches_ext._results import BatchResult, parse_result_line
 from batches_ext._settings import NotGiven, TimeoutTypes
 from batches_ext.errors import APIResponseValidationError, RemainderConflictError, ResultsFormatError
@@ -325,7 +325,7 @@ class RemainderScan:
         if not line.strip():
             return False
         try:
-            request = json.loads(line)
+            request = loads(line)
         except ValueError as exc:
             raise ResultsFormatError(
                 f"not valid JSON ({exc})", file_id=self.input_file_id, line_number=line_number
@@ -444,10 +444,11 @@ def parse_object(cls: type[WireT], response: httpx.Response) -> WireT:
 
     """
     try:
-        data = json.loads(response.content)
-    except ValueError:
+        data = loads(response.content)
+    except ValueError as exc:
         snippet = response.content[:80].decode("utf-8", "replace")
-        raise APIResponseValidationError(f"response body is not JSON: {snippet!r}", response=response) from None
+        problem = str(exc) if isinstance(exc, JSONDepthError) else "not JSON"
+        raise APIResponseValidationError(f"response body is {problem}: {snippet!r}", response=response) from None
     try:
         return cls.from_dict(data, request_id=response.headers.get("x-request-id"))
     except APIResponseValidationError as exc:

@@ -12,11 +12,11 @@ an `error`), and reads the others tolerantly: a field of an unexpected type read
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
 from typing import Any, Final, Literal, NamedTuple
 
 from batches_ext._batch import Batch
+from batches_ext._json import loads
 from batches_ext.errors import ResultsFormatError
 
 __all__ = ["NOT_RUN_CODES", "BatchResult", "CancelledBatch", "Outcome", "classify_result", "parse_result_line"]
@@ -124,7 +124,7 @@ def parse_result_line(line: str | bytes, line_number: int, file_id: str) -> Batc
         ResultsFormatError: the line is not a JSON batch output object; the error names the file and line.
     """
     try:
-        record = json.loads(line)
+        record = loads(line)
     except ValueError as exc:
         raise ResultsFormatError(f"not valid JSON ({exc})", file_id=file_id, line_number=line_number) from None
     problem = _record_problem(record)

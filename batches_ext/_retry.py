@@ -30,6 +30,7 @@ __all__ = [
     "is_transient",
     "retry_after_seconds",
     "should_retry_status",
+    "undecodable_body",
 ]
 
 logger = logging.getLogger(__package__)  # "batches_ext", or the vendored copy's name
@@ -153,7 +154,21 @@ class RetryState:
         return delay
 
 
-def _connection_error(exc: httpx.RequestError, request: httpx.Request) -> errors.APIConnectionError:
+def undecodable_body(exc: httpx.DecodingError, request: httpx.Request) -> errors.APIResponseValidationError:
+    """The error for a body that arrived but is not what its `Content-Encoding` says (gzip that is not gzip).
+
+    Not a connection error, and not retried: the server answered, wrongly, and would answer the same again.
+    """
+    return errors.APIResponseValidationError(
+        f"the response to {request.method} {request.url.path} cannot be decoded as its Content-Encoding header "
+        f"says: {exc}",
+        request=request,
+    )
+
+
+def _connection_error(exc: httpx.RequestError, request: httpx.Request) -> errors.APIError:
+    if isinstance(exc, httpx.DecodingError):
+        return undecodable_body(exc, request)
     if isinstance(exc, httpx.TimeoutException):
         return errors.APITimeoutError(f"Request timed out: {request.method} {request.url.path}", request=request)
     return errors.APIConnectionError(

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from batches_ext._json import loads
 from batches_ext._redact import redact_masked_keys
 
 if TYPE_CHECKING:
@@ -186,8 +187,15 @@ class APITimeoutError(APIConnectionError):
 class APIResponseValidationError(APIError):
     """A successful response whose body is not what the API documents (HTML, truncated JSON, wrong shape)."""
 
-    def __init__(self, message: str, *, response: httpx.Response | None = None, body: object = None) -> None:
-        super().__init__(message, request=response.request if response is not None else None, body=body)
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response | None = None,
+        body: object = None,
+        request: httpx.Request | None = None,
+    ) -> None:
+        super().__init__(message, request=response.request if response is not None else request, body=body)
         self.response = response
         self.status_code: int | None = response.status_code if response is not None else None
         self.request_id: str | None = response.headers.get("x-request-id") if response is not None else None
@@ -239,7 +247,7 @@ _ERROR_FIELDS = ("code", "param", "type")
 def _parse_error_body(content: bytes) -> tuple[object, str | None, dict[str, str | None]]:
     """Read OpenAI's error body `{"error": {"message", "type", "param", "code"}}` leniently."""
     try:
-        body: object = json.loads(content) if content else None
+        body: object = loads(content) if content else None
     except ValueError:
         return content.decode("utf-8", "replace")[:500] or None, None, {}
     error = body.get("error") if isinstance(body, dict) else None
