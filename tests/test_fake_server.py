@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -21,6 +22,8 @@ import pytest
 from batches_ext import BatchesClient, errors
 from batches_ext.testing import DEFAULT_API_KEY, FakeBatchAPI, FakeClock, FakeServer, serve
 from batches_ext.testing.__main__ import main
+from batches_ext.testing._lifecycle_routes import FILE_MAX_BYTES
+from batches_ext.testing._server import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, _HTTPServer
 from tests.payloads import DOCUMENTED_STATUSES
 
 AUTH = {"authorization": f"Bearer {DEFAULT_API_KEY}"}
@@ -184,6 +187,63 @@ def test_unparseable_requests_get_json_errors_too(fake_batch_server: FakeServer)
     assert json.loads(body)["error"]["message"] == "Too many headers"
 
 
+def _exchange(port: int, request: bytes, *, finish_sending: bool = False) -> bytes:
+    """Send raw bytes, optionally say no more will come (EOF), and read the reply until the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        if finish_sending:
+            sock.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    return reply
+
+
+@pytest.mark.parametrize("length", [DEFAULT_MAX_BODY_BYTES + 1, 10**15])
+def test_a_huge_content_length_gets_a_413_without_the_body_being_read(
+    fake_batch_server: FakeServer, length: int
+) -> None:
+    head = b"POST /v1/batches/b/cancel HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % length
+    reply = _exchange(fake_batch_server.port, head)  # no body follows: answered and closed without waiting for it
+    head_out, _, body = reply.partition(b"\r\n\r\n")
+    assert head_out.startswith(b"HTTP/1.1 413 ")
+    assert b"connection: close" in head_out.lower()
+    assert f"{length} bytes; at most {DEFAULT_MAX_BODY_BYTES}" in json.loads(body)["error"]["message"]
+    assert fake_batch_server.errors == []
+
+
+def test_the_upload_route_admits_every_file_size_openai_accepts(fake_batch_server: FakeServer) -> None:
+    def upload_head(length: int) -> bytes:
+        return (
+            b"POST /v1/files HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            b"Content-Length: %d\r\n\r\n" % length
+        )
+
+    # 512 MiB of file and its framing are read (here the client stops short, so the fake's own checks answer).
+    admitted = _exchange(fake_batch_server.port, upload_head(FILE_MAX_BYTES + 4096), finish_sending=True)
+    assert not admitted.startswith(b"HTTP/1.1 413 ")
+    assert admitted.startswith(b"HTTP/1.1 4")
+    refused = _exchange(fake_batch_server.port, upload_head(DEFAULT_MAX_UPLOAD_BYTES + 1))
+    assert refused.startswith(b"HTTP/1.1 413 ")
+
+
+def test_body_bounds_are_configurable_and_bound_chunked_bodies_too() -> None:
+    with FakeServer(max_body_bytes=100, max_upload_bytes=1000) as server:
+        auth = b"Connection: close\r\nAuthorization: Bearer " + DEFAULT_API_KEY.encode() + b"\r\n"
+        head = b"POST /v1/batches HTTP/1.1\r\nHost: x\r\n" + auth
+        small = b'{"a": 1}'
+        answered = _exchange(server.port, head + b"Content-Length: %d\r\n\r\n" % len(small) + small)
+        assert answered.startswith(b"HTTP/1.1 400 ")  # read and judged by the route
+        chunked = head + b"Transfer-Encoding: chunked\r\n\r\n" + (b"50\r\n" + b"x" * 80 + b"\r\n") * 2 + b"0\r\n\r\n"
+        assert _exchange(server.port, chunked).startswith(b"HTTP/1.1 413 ")
+        upload = b"POST /v1/files HTTP/1.1\r\nHost: x\r\n" + auth + b"Content-Length: 500\r\n\r\n" + b"x" * 500
+        assert _exchange(server.port, upload).startswith(b"HTTP/1.1 400 ")  # over 100, under the upload bound
+        assert server.errors == []
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="max_body_bytes must be a positive int"):
+            FakeServer(max_body_bytes=bad)  # type: ignore[arg-type]
+
+
 # --- faults -----------------------------------------------------------------------------------------------------------
 
 
@@ -277,6 +337,27 @@ def test_concurrent_clients(fake_batch_server: FakeServer) -> None:
     assert len(set(request_ids)) == threads_n * requests_n
     assert all(batch["status"] == "cancelling" for batch in api.batches.values())
     assert fake_batch_server.errors == []
+
+
+def test_200_clients_connecting_at_once_all_complete_their_handshake() -> None:
+    # Before the accept loop runs, only the listen backlog holds connections: the stdlib's 5 dropped the SYNs of the
+    # rest, which then retried after 1 s and 3 s.
+    server = _HTTPServer(("127.0.0.1", 0), FakeBatchAPI(), socket.AF_INET, [])
+    clients = [socket.socket() for _ in range(200)]
+    try:
+        for client in clients:
+            client.setblocking(False)
+            client.connect_ex(server.server_address[:2])
+        pending = set(clients)
+        deadline = time.monotonic() + 2
+        while pending and time.monotonic() < deadline:
+            _, writable, _ = select.select([], list(pending), [], 0.05)
+            pending -= {client for client in writable if client.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0}
+        assert len(pending) == 0
+    finally:
+        for client in clients:
+            client.close()
+        server.server_close()
 
 
 def test_stop_does_not_wait_for_idle_or_stalled_clients() -> None:

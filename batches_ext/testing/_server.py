@@ -2,6 +2,11 @@
 
 For the tests where the wire matters: the openai SDK, a user's own HTTP stack, a CLI run in a subprocess.
 `serve()` runs one in the foreground for a demo.
+
+Request bodies are bounded before a byte of them is read: a `Content-Length` (or a chunked body) beyond the bound
+gets a 413 and the connection is closed. `POST /files` is bounded by OpenAI's own upload limit (512 MB per file)
+plus room for the multipart framing, so the fake accepts every upload OpenAI accepts; every other request by 1 MiB
+(a batch's JSON is a few KB). Both are `FakeServer` arguments.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import IO, Any, Final, Self
 
 from batches_ext.testing._app import DEFAULT_API_KEY, DEFAULT_CANCEL_DELAY_S, FakeBatchAPI
 from batches_ext.testing._demo import seed_demo
+from batches_ext.testing._lifecycle_routes import FILE_MAX_BYTES
 from batches_ext.testing._wire import Reply, error_reply, mask_key
 
 __all__ = ["FakeServer", "serve"]
@@ -31,6 +37,12 @@ _CHUNK: Final = 64 * 1024  # file bodies are written in pieces, as a streaming s
 _MAX_LINE: Final = 65_537  # the stdlib's own limit for a request line
 _JOIN_TIMEOUT_S: Final = 5.0  # a handler still running this long after its socket was shut down is a bug
 _HANDLER_NAME: Final = "batches-ext-fake-server-handler"
+# Connections the kernel completes while the accept loop is busy; beyond them SYNs are dropped and a client waits
+# 1 s, then 3 s, to retry. The stdlib's 5 made 200 concurrent clients take seconds. (Linux caps it at somaxconn.)
+LISTEN_BACKLOG: Final = 1024
+DEFAULT_MAX_BODY_BYTES: Final = 1024 * 1024  # every request but an upload: OpenAI's JSON bodies are a few KB
+_MULTIPART_FRAMING_BYTES: Final = 64 * 1024  # boundaries, part headers and the `purpose` field around the file
+DEFAULT_MAX_UPLOAD_BYTES: Final = FILE_MAX_BYTES + _MULTIPART_FRAMING_BYTES  # POST /files: what OpenAI accepts
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -91,9 +103,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(reply, head=head)
 
     def _read_body(self) -> bytes | None:
-        """Read the request body (the connection can then carry the next request); None if it is malformed."""
+        """Read the request body (the connection can then carry the next request); None if it was answered.
+
+        A malformed body gets a 400, one beyond the route's bound a 413 (see the module docstring); either way the
+        connection closes, since the rest of the body was not read.
+        """
+        limit = self.server.body_limit(self.command, self.path)
         if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
-            return self._read_chunks()
+            return self._read_chunks(limit)
         try:
             length = int(self.headers.get("content-length") or 0)
         except ValueError:
@@ -102,10 +119,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(error_reply(400, "Invalid Content-Length header."))
             return None
+        if length > limit:
+            self._refuse_body(length, limit)
+            return None
         return self.rfile.read(length) if length else b""
 
-    def _read_chunks(self) -> bytes | None:
+    def _refuse_body(self, length: int, limit: int) -> None:
+        self.close_connection = True
+        message = f"Request body too large: {length} bytes; at most {limit} for {self.command} {self.path}."
+        self._send(error_reply(413, message, headers={"connection": "close"}))
+
+    def _read_chunks(self, limit: int) -> bytes | None:
         chunks: list[bytes] = []
+        received = 0
         while True:
             line = self.rfile.readline(_MAX_LINE)
             try:
@@ -118,6 +144,10 @@ class _Handler(BaseHTTPRequestHandler):
                 while self.rfile.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
                     pass  # trailers carry nothing the fake needs
                 return b"".join(chunks)
+            received += size
+            if received > limit:
+                self._refuse_body(received, limit)
+                return None
             chunks.append(self.rfile.read(size + 2)[:size])  # the chunk and its CRLF
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
@@ -151,18 +181,30 @@ class _HTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False  # joining is done by join_handlers(), after the connections are shut down
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(
-        self, address: tuple[str, int], api: FakeBatchAPI, family: socket.AddressFamily, errors: list[Exception]
+        self,
+        address: tuple[str, int],
+        api: FakeBatchAPI,
+        family: socket.AddressFamily,
+        errors: list[Exception],
+        body_limits: tuple[int, int] = (DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES),
     ) -> None:
         self.address_family = family
         self.api = api
         self.errors = errors
+        self._max_body, self._max_upload = body_limits
         self.stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._handlers: set[threading.Thread] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def body_limit(self, method: str, path: str) -> int:
+        """The most body bytes a request may carry: the upload bound for `POST .../files`, else the general one."""
+        is_upload = method == "POST" and path.partition("?")[0].rstrip("/").endswith("/files")
+        return self._max_upload if is_upload else self._max_body
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind calls socket.getfqdn(), a reverse DNS lookup that can stall offline machines.
@@ -225,13 +267,32 @@ class FakeServer:
         api: the fake to serve; a new `FakeBatchAPI()` when None.
         host: the address to listen on; keep the loopback default unless you mean to expose the fake.
         port: the port; 0 picks a free one.
+        max_body_bytes: the largest request body accepted, uploads aside (default 1 MiB); a larger one gets a 413
+            before it is read.
+        max_upload_bytes: the same for `POST /files` (default OpenAI's 512 MB file limit plus 64 KiB of multipart
+            framing, so every upload OpenAI accepts gets through to the fake's own size checks).
+
+    Raises:
+        ValueError: a bound is not a positive int.
 
     """
 
-    def __init__(self, api: FakeBatchAPI | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        api: FakeBatchAPI | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    ) -> None:
+        for name, value in (("max_body_bytes", max_body_bytes), ("max_upload_bytes", max_upload_bytes)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
         self.api = api if api is not None else FakeBatchAPI()
         self._host = host
         self._port = port
+        self._body_limits = (max_body_bytes, max_upload_bytes)
         self._errors: list[Exception] = []
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -247,7 +308,7 @@ class FakeServer:
         if self._server is not None:
             raise RuntimeError("FakeServer is already running")
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        server = _HTTPServer((self._host, self._port), self.api, family, self._errors)
+        server = _HTTPServer((self._host, self._port), self.api, family, self._errors, self._body_limits)
         thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": _POLL_S}, name="batches-ext-fake-server", daemon=True
         )
