@@ -55,6 +55,23 @@ def test_equal_creation_times_list_the_later_added_first(fake_batch_api: FakeBat
     assert ids(http.get("/batches", params={"after": "a", "limit": 1}).json()) == ["x"]
 
 
+def test_an_added_batch_shares_nothing_with_its_fields_or_the_copies_handed_out(
+    fake_batch_api: FakeBatchAPI, http: httpx.Client
+) -> None:
+    metadata = {"team": "eval"}
+    returned = fake_batch_api.add_batch("b1", metadata=metadata, usage={"input_tokens": 1, "details": {"cached": 0}})
+    metadata["team"] = "changed"
+    returned["metadata"]["team"] = "changed"
+    returned["usage"]["details"]["cached"] = 99
+    fake_batch_api.get_batch("b1")["usage"]["details"]["cached"] = 98
+    stored = fake_batch_api.get_batch("b1")
+    assert (stored["metadata"], stored["usage"]["details"]) == ({"team": "eval"}, {"cached": 0})
+    assert http.get("/batches").json()["data"][0]["metadata"] == {"team": "eval"}
+    failed = fake_batch_api.add_batch("f1", status="failed")
+    failed["errors"]["data"].clear()  # the validation errors every failed batch starts from stay whole
+    assert len(fake_batch_api.add_batch("f2", status="failed")["errors"]["data"]) == 1
+
+
 def test_removed_batches_leave_the_listing(fake_batch_api: FakeBatchAPI, http: httpx.Client) -> None:
     for n in range(5):
         fake_batch_api.add_batch(f"b{n}", created_at=1_700_000_000 + n)

@@ -506,7 +506,7 @@ class FakeBatchAPI:
         )
 
     def _retrieve(self, batch_id: str) -> Reply:
-        return self._batch_reply(batch_id, self._store.get(batch_id, poll=True))
+        return self._batch_reply(batch_id, self._store.get(batch_id, poll=True, deep=False))
 
     @staticmethod
     def _batch_reply(batch_id: str, batch: dict[str, Any] | None) -> Reply:

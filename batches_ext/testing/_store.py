@@ -16,7 +16,12 @@ kept, the rest gets `batch_expired` lines); a cancel freezes its progress and, o
 Statuses this fake does not know are stored and returned verbatim; no transition touches them.
 
 Listing reads batches newest first (`created_at` descending, the later added first among equals) from an index kept
-sorted as batches are added, so a page costs O(log n + limit) whatever the number stored.
+sorted as batches are added, so a page costs O(log n + limit) whatever the number stored. The index runs oldest
+first, so adding the newest batch (the usual case) appends to it: seeding 100,000 batches stays linear.
+
+Reads for a request (`page`, `get(..., deep=False)`, `cancel`) hand out shallow copies: the lifecycle replaces
+nested values (`request_counts`, `usage`, `errors`) rather than changing them in place, so a copy of the top level
+is a stable snapshot, at a fraction of a deep copy's cost. What reaches a test's hands is a deep copy.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import bisect
 import copy
 import itertools
+import json
 import math
 import secrets
 import threading
@@ -102,7 +108,7 @@ class UnknownCursorError(Exception):
         self.cursor = cursor
 
 
-# A batch's place in the listing: ascending order of this key is newest first (created_at, then insertion order).
+# A batch's place in the listing: ascending order of this key is oldest first (created_at, then insertion order).
 _OrderKey = tuple[float, int, str]
 
 
@@ -189,7 +195,7 @@ class BatchStore:
         self._lock = threading.RLock()
         self._batches: dict[str, _Record] = {}
         self._files: dict[str, bytes] = {}
-        self._order: list[_OrderKey] = []  # every stored batch's order key, sorted: the listing's index
+        self._order: list[_OrderKey] = []  # every stored batch's order key, sorted (oldest first): the listing's index
         self._added = itertools.count()
         self._file_info: dict[str, dict[str, Any]] = {}  # the file object's fields besides id and bytes
         # The input files of added batches, written only when read (100,000 added batches hold no request lines).
@@ -231,9 +237,10 @@ class BatchStore:
             if batch_id in self._batches:
                 raise ValueError(f"a batch with id {batch_id!r} already exists; remove_batch() it first")
             now = self._clock()
-            data = _seed(batch_id, status, (total, completed, failed), now, fields)
             try:
-                dumps(data)  # fail here, where the test can see why, not later inside a request
+                # Fail here, where the test can see why, not later inside a request. The round trip is also the
+                # store's own copy of `fields` (a deep copy at a tenth of copy.deepcopy's cost), as the API sends it.
+                data = _wire_copy(_seed(batch_id, status, (total, completed, failed), now, fields))
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"the batch's fields must be JSON-serializable: {exc}") from None
             record = _Record(
@@ -251,13 +258,16 @@ class BatchStore:
             if "input_file_id" not in fields:
                 self._added_inputs[data["input_file_id"]] = _AddedInput(total, data.get("endpoint"), data.get("model"))
             created = _number(data.get("created_at"))
-            record.order_key = (-(created if created is not None else now), -next(self._added), batch_id)
+            record.order_key = (created if created is not None else now, next(self._added), batch_id)
             bisect.insort(self._order, record.order_key)
             self._batches[batch_id] = record
-            return copy.deepcopy(data)
+            return _wire_copy(data)
 
-    def get(self, batch_id: str, *, poll: bool = False) -> dict[str, Any] | None:
-        """The batch's wire JSON brought up to date, or None if unknown; `poll` also applies progress_per_poll."""
+    def get(self, batch_id: str, *, poll: bool = False, deep: bool = True) -> dict[str, Any] | None:
+        """The batch's wire JSON brought up to date, or None if unknown; `poll` also applies progress_per_poll.
+
+        A deep copy, or with `deep=False` a shallow one (for a reply about to be serialised; see the module docstring).
+        """
         with self._lock:
             record = self._batches.get(batch_id)
             if record is None:
@@ -266,10 +276,10 @@ class BatchStore:
             self._settle(record, now)
             if poll:
                 self._progress(record, now)
-            return copy.deepcopy(record.data)
+            return copy.deepcopy(record.data) if deep else dict(record.data)
 
     def cancel(self, batch_id: str) -> dict[str, Any] | None:
-        """Move a running batch to `cancelling`; return its wire JSON, or None if unknown.
+        """Move a running batch to `cancelling`; its wire JSON (a shallow copy, for the reply), or None if unknown.
 
         Raises:
             NotCancellableError: the batch is not validating, in progress or finalizing.
@@ -287,7 +297,7 @@ class BatchStore:
             record.data["status"] = "cancelling"
             record.data["cancelling_at"] = int(now)
             record.cancel_started = now
-            return copy.deepcopy(record.data)
+            return dict(record.data)
 
     def remove(self, batch_id: str) -> bool:
         """Forget a batch (its files stay); False if there was none."""
@@ -301,30 +311,27 @@ class BatchStore:
     def page(self, after: str | None, limit: int) -> tuple[list[dict[str, Any]], bool]:
         """Up to `limit` batches after the batch `after` (None: from the newest), and whether more follow.
 
-        Newest first, each brought up to date with the clock.
-
-        The dicts are shallow copies: the lifecycle replaces nested values (`request_counts`, `usage`) rather than
-        changing them in place, so a copy of the top level is a stable snapshot, at a fraction of a deep copy's cost.
+        Newest first, each brought up to date with the clock; shallow copies (see the module docstring).
 
         Raises:
             UnknownCursorError: no batch has the id `after`.
 
         """
         with self._lock:
-            start = 0
+            end = len(self._order)  # the index runs oldest first: a page is read backwards from `end`
             if after is not None:
                 cursor = self._batches.get(after)
                 if cursor is None:
                     raise UnknownCursorError(after)
-                start = bisect.bisect_right(self._order, cursor.order_key)
-            keys = self._order[start : start + limit]
+                end = bisect.bisect_left(self._order, cursor.order_key)
+            start = max(0, end - limit)
             now = self._clock()
             batches = []
-            for _, _, batch_id in keys:
+            for _, _, batch_id in reversed(self._order[start:end]):
                 record = self._batches[batch_id]
                 self._settle(record, now)
                 batches.append(dict(record.data))
-            return batches, start + len(keys) < len(self._order)
+            return batches, start > 0
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """Every batch's wire JSON, brought up to date with the clock."""
@@ -421,7 +428,7 @@ class BatchStore:
             run = _Run(now, requests, problems, self.request_rate, responder)
             record = _Record(data, auto_files=False, run=run)
             record.expiry_armed = True
-            record.order_key = (-now, -next(self._added), batch_id)  # as add() does: newest first in the listing
+            record.order_key = (now, next(self._added), batch_id)  # as add() does: its place in the listing
             bisect.insort(self._order, record.order_key)
             self._batches[batch_id] = record
             return copy.deepcopy(data)
@@ -585,7 +592,8 @@ def _seed(
     """The wire JSON of a batch added in `status`, with timestamps that tell a consistent story.
 
     Timestamps end at `now`, `STEP_S` apart, unless the caller gives `created_at`: then they run on from it.
-    An expired batch is dated so that it expired 24 hours after it was created.
+    An expired batch is dated so that it expired 24 hours after it was created. The result shares the values of
+    `fields` (and the constant validation errors): a caller that keeps it makes its own copy (`_wire_copy`).
     """
     events = _EVENTS.get(status, ())
     given = _number(fields.get("created_at"))
@@ -601,7 +609,7 @@ def _seed(
         "object": "batch",
         "endpoint": "/v1/chat/completions",
         "model": DEFAULT_MODEL,
-        "errors": copy.deepcopy(_VALIDATION_ERRORS) if status == "failed" else None,
+        "errors": _VALIDATION_ERRORS if status == "failed" else None,  # the caller copies the whole batch
         "input_file_id": _results.file_id(batch_id, "input"),
         "completion_window": "24h",
         "status": status,
@@ -621,8 +629,19 @@ def _seed(
         "metadata": None,
     }
     data.update(stamps)
-    data.update(copy.deepcopy(dict(fields)))
+    data.update(fields)
     return data
+
+
+def _wire_copy(data: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a batch's wire JSON, through JSON itself: what the API would send, sharing nothing.
+
+    Raises:
+        TypeError, ValueError: a value JSON cannot hold.
+
+    """
+    copied: dict[str, Any] = json.loads(dumps(data))
+    return copied
 
 
 def _result_line(request: FakeRequest, response: FakeResponse) -> bytes:
