@@ -635,7 +635,7 @@ class AsyncBatchesClient:
         With `gate`, no attempt starts while the group is paused, and a 429 pauses the group.
         """
         http = self._http_client()
-        retry = self._core.retry_state(request)
+        retry = self._core.retry_state(request, grouped=gate is not None)
         while True:
             if gate is not None and (pause := gate.delay()) > 0:
                 await self._sleep(pause)

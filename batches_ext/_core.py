@@ -18,7 +18,7 @@ from batches_ext._batch import Batch
 from batches_ext._ids import check_id
 from batches_ext._json import JSONDepthError, loads
 from batches_ext._page import BatchPage
-from batches_ext._retry import RetryState, undecodable_body
+from batches_ext._retry import GROUP_RATE_LIMIT_RETRIES, RetryState, undecodable_body
 from batches_ext._settings import NOT_GIVEN, NotGiven, Settings, TimeoutTypes, as_timeout
 from batches_ext.errors import (
     APIConnectionError,
@@ -146,9 +146,11 @@ class ClientCore:
             **extra,
         )
 
-    def retry_state(self, request: httpx.Request) -> RetryState:
-        """A fresh retry budget for one logical request."""
-        return RetryState(request, self.settings.max_retries, self.now)
+    def retry_state(self, request: httpx.Request, *, grouped: bool = False) -> RetryState:
+        """A fresh retry budget for one logical request; `grouped`: one of a rate-gated group's (see `_retry`)."""
+        max_retries = self.settings.max_retries
+        extra = GROUP_RATE_LIMIT_RETRIES if grouped and max_retries else 0  # max_retries=0 turns every retry off
+        return RetryState(request, max_retries, self.now, rate_limit_retries=extra)
 
     def status_error(self, response: httpx.Response) -> APIStatusError:
         """The typed error for a 4xx/5xx response whose body has been read; the API key is scrubbed from it."""

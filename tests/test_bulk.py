@@ -21,6 +21,7 @@ from batches_ext._bulk import (
     refused,
     worth_checking,
 )
+from batches_ext._retry import GROUP_RATE_LIMIT_RETRIES
 from batches_ext.testing import FakeBatchAPI, FakeClock
 from tests.conftest import error
 
@@ -333,6 +334,30 @@ def test_one_failure_does_not_stop_the_others(fake_batch_api: FakeBatchAPI, batc
     first = report.outcomes[0]
     assert isinstance(first.error, errors.InternalServerError)
     assert str(report).splitlines()[1].startswith("  b0: failed: ")
+
+
+def test_a_cancel_rate_limited_three_times_in_a_row_still_stops(
+    fake_batch_api: FakeBatchAPI, batches_client: BatchesClient
+) -> None:
+    # One request in twenty rate limited is ~1 in 400 requests meeting three in a row; with the group pausing for each
+    # 429, the group's requests retry 429s beyond max_retries (2), so a bulk cancel of 1,000 loses no batch to them.
+    for n in range(3):
+        fake_batch_api.add_batch(f"b{n}")
+    fake_batch_api.inject_errors(GROUP_RATE_LIMIT_RETRIES + 2, 429, {"retry-after-ms": "1"})
+    report = batches_client.cancel_many(["b0", "b1", "b2"], concurrency=1)
+    assert [o.outcome for o in report] == ["stopped", "stopped", "stopped"]
+    fake_batch_api.add_batch("alone")
+    fake_batch_api.inject_errors(3, 429, {"retry-after-ms": "1"})
+    with pytest.raises(errors.RateLimitError):  # one cancel on its own keeps the SDK's two retries
+        batches_client.cancel("alone")
+
+
+def test_a_group_never_retries_429s_without_end(fake_batch_api: FakeBatchAPI, batches_client: BatchesClient) -> None:
+    fake_batch_api.add_batch("b0")
+    fake_batch_api.inject_errors(GROUP_RATE_LIMIT_RETRIES + 3, 429, {"retry-after-ms": "1"})
+    (outcome,) = batches_client.cancel_many(["b0"])
+    assert outcome.outcome == "failed"
+    assert isinstance(outcome.error, errors.RateLimitError)
 
 
 def test_bad_input_sends_nothing(fake_batch_api: FakeBatchAPI, batches_client: BatchesClient) -> None:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from batches_ext._retry import backoff_delay, retry_after_seconds, retry_delay, should_retry_status
+from batches_ext._retry import (
+    GROUP_RATE_LIMIT_RETRIES,
+    RetryState,
+    backoff_delay,
+    retry_after_seconds,
+    retry_delay,
+    should_retry_status,
+)
 
 NOW = 1_700_000_000.0  # Tue, 14 Nov 2023 22:13:20 GMT
 
@@ -67,3 +75,19 @@ def test_backoff_delay(retries_taken: int, jitter: float, expected: float) -> No
 )
 def test_retry_delay_bounds_the_hint(headers: dict[str, str], expected: float) -> None:
     assert retry_delay(headers, retries_taken=0, now=NOW, jitter=0.0) == pytest.approx(expected)
+
+
+def _answers(state: RetryState, *statuses: int) -> list[float | None]:
+    return [state.after_response(httpx.Response(status, headers={"retry-after-ms": "50"})) for status in statuses]
+
+
+def test_a_grouped_request_retries_429s_beyond_max_retries_and_no_other_failure() -> None:
+    request = httpx.Request("POST", "https://api.example/v1/batches/b/cancel")
+    grouped = RetryState(request, 2, lambda: NOW, rate_limit_retries=GROUP_RATE_LIMIT_RETRIES)
+    assert _answers(grouped, *[429] * GROUP_RATE_LIMIT_RETRIES) == [0.05] * GROUP_RATE_LIMIT_RETRIES
+    assert grouped.retries_taken == 0  # max_retries is still whole for other failures
+    assert _answers(grouped, 429, 429, 429) == [0.05, 0.05, None]  # then 429s spend max_retries, and run out
+    other = RetryState(request, 2, lambda: NOW, rate_limit_retries=GROUP_RATE_LIMIT_RETRIES)
+    assert _answers(other, 500, 503, 500) == [0.05, 0.05, None]  # 5xx: max_retries only
+    alone = RetryState(request, 2, lambda: NOW)  # a request on its own: the SDK's contract, two retries
+    assert _answers(alone, 429, 429, 429) == [0.05, 0.05, None]

@@ -41,6 +41,7 @@ CLIENTS: Final = {
     "openai": "for b in client.batches.list(): if b.status == 'in_progress': cancel, catching openai.APIError",
     "batches_ext": "client.cancel_many(client.find(status='in_progress'))  # concurrency=8, the default",
     "batches_ext_64": "client.cancel_many(client.find(status='in_progress'), concurrency=64)",
+    "batches_ext_async_64": "await AsyncBatchesClient.cancel_many(<its find(status='in_progress')>, concurrency=64)",
 }
 
 
@@ -89,6 +90,8 @@ def measure(client: str, base_url: str) -> dict[str, Any]:
         seconds = time.perf_counter() - start
         sdk.close()
         return {"seconds": seconds, "caught": dict(Counter(caught)), "unhandled": unhandled}
+    if client.startswith("batches_ext_async"):
+        return _measure_async(base_url, int(client.rpartition("_")[2]))
     from batches_ext import BatchesClient  # noqa: PLC0415
 
     concurrency = int(client.rpartition("_")[2]) if client != "batches_ext" else None
@@ -106,6 +109,28 @@ def measure(client: str, base_url: str) -> dict[str, Any]:
             unhandled = f"{type(exc).__name__}: {exc}"
         seconds = time.perf_counter() - start
     return {"seconds": seconds, "outcomes": counts, "unhandled": unhandled}
+
+
+def _measure_async(base_url: str, concurrency: int) -> dict[str, Any]:
+    """The async twin: `AsyncBatchesClient.cancel_many` over what its `find` yields."""
+    import asyncio  # noqa: PLC0415
+
+    from batches_ext import AsyncBatchesClient  # noqa: PLC0415
+
+    async def bulk() -> dict[str, Any]:
+        async with AsyncBatchesClient(API_KEY, base_url=base_url) as ours:
+            unhandled = None
+            counts: dict[str, int] = {}
+            start = time.perf_counter()
+            try:
+                running = [batch async for batch in ours.find(status="in_progress")]
+                report = await ours.cancel_many(running, concurrency=concurrency)
+                counts = {name: n for name, n in report.counts.items() if n}
+            except Exception as exc:  # reported, not raised: the figure
+                unhandled = f"{type(exc).__name__}: {exc}"
+            return {"seconds": time.perf_counter() - start, "outcomes": counts, "unhandled": unhandled}
+
+    return asyncio.run(bulk())
 
 
 # --- the run -------------------------------------------------------------------------------------------------------
