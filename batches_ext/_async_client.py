@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
@@ -123,6 +124,11 @@ class AsyncBatchesClient:
             self._generated.set_async_httpx_client(http_client)
         self._http = http_client
         self._owns_http = http_client is None
+        self._closed = False
+        # Builds our httpx client once however many threads use the client first, and orders that with close().
+        # A thread lock in the async twin too: nothing inside awaits, so it never blocks a loop for long, and an
+        # asyncio.Lock would guard only within one loop (and would make every request await it).
+        self._http_lock = threading.Lock()
         self._sleep = sleep if sleep is not None else default_async_sleep
         self._clock = clock
 
@@ -667,17 +673,34 @@ class AsyncBatchesClient:
             provider.attach(request, await provider.credential.async_headers())
 
     def _http_client(self) -> httpx.AsyncClient:
-        """The httpx client; ours is built by the generated client on first use, with our headers set once."""
+        """The httpx client; ours is built by the generated client on first use, with our headers set once.
+
+        Raises:
+            errors.ClientClosedError: `aclose()` was called (nothing is opened).
+
+        """
         http = self._http
-        if http is None:
-            http = self._http = self._generated.get_async_httpx_client()
-            http.headers.update(self._core.settings.headers)  # merged by httpx, not rebuilt per request (~12 µs)
-        return http
+        if http is not None:
+            return http
+        with self._http_lock:
+            if self._closed:
+                raise errors.ClientClosedError(f"this {type(self).__name__} is closed: create a new client")
+            http = self._http
+            if http is None:
+                http = self._generated.get_async_httpx_client()
+                http.headers.update(self._core.settings.headers)  # merged by httpx, not rebuilt per request (~12 µs)
+                self._http = http  # published only with its headers: other threads read it without the lock
+            return http
 
     async def aclose(self) -> None:
-        """Close the connection pool (unless it belongs to an `http_client` you passed in)."""
-        if self._owns_http and self._http is not None:
-            await self._http.aclose()
+        """Close the connection pool (unless it belongs to an `http_client` you passed in); the client is done.
+
+        Any later call raises `errors.ClientClosedError` before sending anything. Closing twice is harmless.
+        """
+        with self._http_lock:
+            http, self._http, self._closed = self._http, None, True
+        if self._owns_http and http is not None:
+            await http.aclose()
 
     async def __aenter__(self) -> Self:
         return self

@@ -2,6 +2,7 @@
 
 BatchesError
 ├── ConfigurationError            bad client settings (missing API key, bad base URL); nothing was sent
+├── ClientClosedError             the client was used after close()/aclose(); nothing was sent
 ├── APIError                      something went wrong talking to the API
 │   ├── APIStatusError            the API answered 4xx/5xx
 │   │   ├── BadRequestError              400
@@ -44,6 +45,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BatchesError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "InternalServerError",
@@ -102,6 +104,13 @@ def _without_headers(request: httpx.Request) -> httpx.Request:
 
 class ConfigurationError(BatchesError, ValueError):
     """The client was configured with a missing or invalid setting; no request was sent."""
+
+
+class ClientClosedError(BatchesError, RuntimeError):
+    """The client was used after `close()` (`aclose()`); nothing was sent and no connection opened.
+
+    A `RuntimeError`, as httpx's own error for a closed client is, so code catching that still catches this.
+    """
 
 
 class APIError(BatchesError):

@@ -77,6 +77,7 @@ def _every_error() -> list[errors.BatchesError]:
         errors.APIResponseValidationError("no response"),
         errors.BatchesError("root"),
         errors.ConfigurationError("bad setting"),
+        errors.ClientClosedError("closed"),
         errors.WaitTimeoutError("late", batch=Batch.from_dict(CANCELLING, request_id="req_wait")),
         errors.WaitTimeoutError("late", batch=None),
         errors.ResultsFormatError("not JSON", file_id="file_1", line_number=3),

@@ -48,7 +48,7 @@ RULES: list[tuple[str, str]] = [
     (r"\bowned_httpx_args\b", "owned_async_httpx_args"),
     (r"httpx\.Client\b", "httpx.AsyncClient"),
     (r"\bset_httpx_client\(", "set_async_httpx_client("),
-    (r"\bself\._http\.close\(\)", "await self._http.aclose()"),
+    (r"\bhttp\.close\(\)", "await http.aclose()"),
     (r"\bget_httpx_client\(", "get_async_httpx_client("),
     (rf"^(    )def ({ASYNC_METHODS})\(", r"\1async def \2("),
     (r"^(    )def close\(self\)", r"\1async def aclose(self)"),
