@@ -189,12 +189,18 @@ def as_timeout(timeout: TimeoutTypes) -> httpx.Timeout:
 def check_base_url(url: str, name: str = "base_url") -> str:
     """`url` without its trailing slashes, if it can be a base URL (its path is kept).
 
+    Whitespace in or around it is refused, not trimmed: httpx would send `/v1 ` as `/v1%20`, and trimming would
+    silently use another URL than the one set (a stray newline from a `.env` file is a mistake to show, not hide).
+
     Raises:
-        ConfigurationError: not an http(s) URL with a host, or with a query or fragment (use `default_query`).
+        ConfigurationError: not an http(s) URL with a host; holds whitespace or control characters; or has a
+            query or fragment (use `default_query`).
 
     """
     if not isinstance(url, str):
         raise ConfigurationError(f"{name} must be a str, got {type(url).__name__}")
+    if not url.isprintable() or " " in url:
+        raise ConfigurationError(f"{name} must not contain whitespace or control characters, got {url!r}")
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
