@@ -1,8 +1,9 @@
 """`batches-ext`: cancel, inspect and wait for OpenAI batches, and read their results, from the shell.
 
-Results go to stdout, progress and errors to stderr. Exit status: 0 ok, 1 API error, 2 usage error (bad
-arguments, a bad batch id, no API key), 3 a wait timed out, 130 interrupted (Ctrl-C). Errors print one line,
-never a traceback, and never the API key.
+Results go to stdout, progress and errors to stderr. Exit status: 0 ok, 1 API error (or output that could not be
+written: a full disk), 2 usage error (bad arguments, a bad batch id, no API key, stdout closed), 3 a wait timed out,
+130 interrupted (Ctrl-C). A reader that goes away (`| head`) ends the command quietly, with 0. Errors print one
+line, never a traceback, never the API key, and never a terminal control sequence a server sent.
 
 Only the standard library is imported at module level: the client is imported by the command that needs it.
 """
@@ -10,6 +11,7 @@ Only the standard library is imported at module level: the client is imported by
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
@@ -272,15 +274,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: the arguments after the program name; `sys.argv[1:]` when None.
 
     Returns:
-        The exit status: 0 ok, 1 API error, 2 usage error, 3 wait timed out, 130 interrupted.
+        The exit status: 0 ok, 1 API error or unwritable output, 2 usage error, 3 wait timed out, 130 interrupted.
 
     """
+    err: TextIO = sys.stderr if sys.stderr is not None else io.StringIO()  # None: started with stderr closed
+    if sys.stdout is None:  # started with stdout closed (`>&-`): nothing it does could be shown, so do nothing
+        _tell(err, f"{PROG}: error: stdout is closed; redirect it to /dev/null to discard the output")
+        return EXIT_USAGE
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help (0) and on usage errors (2); callers get a status
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    session = _Session(args, sys.stdout, sys.stderr)
+        code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        return code if _flushed(sys.stdout) else EXIT_API_ERROR  # `--help > /dev/full`
+    session = _Session(args, sys.stdout, err)
     return session.run()
+
+
+def _flushed(stream: TextIO) -> bool:
+    """Flush `stream` now; if that fails, send the rest of the process's writes to it to /dev/null.
+
+    Otherwise the interpreter's own flush at exit fails again: an "Exception ignored" warning and status 120.
+    """
+    try:
+        stream.flush()
+    except (OSError, ValueError):  # a full disk, a closed pipe, a closed or read-only descriptor
+        _discard(stream)
+        return False
+    return True
+
+
+def _discard(stream: TextIO) -> None:
+    """Point the process's stdout or stderr descriptor at /dev/null (any other stream is left alone)."""
+    if stream is not sys.stdout and stream is not sys.stderr:
+        return
+    try:
+        target = stream.fileno()
+    except (OSError, ValueError):
+        return  # no file descriptor: nothing will flush to it either
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, target)
+    finally:
+        os.close(devnull)
+
+
+def _tell(stream: TextIO, line: str) -> None:
+    """Write a line to `stream` if it can still take one; a stream that cannot is discarded, silently."""
+    try:
+        stream.write(line + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        _discard(stream)
 
 
 # --- running a command -----------------------------------------------------------------------------------------
@@ -300,7 +344,22 @@ class _Session:
         self._secrets = [key for key in secrets_of(args) if len(key) >= MIN_SCRUBBED_KEY_LEN]
 
     def run(self) -> int:
-        """Run the command; map every expected failure to a one-line message and an exit status."""
+        """Run the command; map every expected failure, output that cannot be written too, to a status."""
+        try:
+            code = self._interruptible()
+            self.out.flush()  # here, where a failure can still be reported: see `_flushed`
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as `head`'s writers do.
+            _flushed(self.out)
+            return EXIT_OK
+        except OSError as exc:  # a full disk, a closed or read-only stream, an `-o` file that cannot be written
+            _flushed(self.out)
+            where = f": {exc.filename}" if exc.filename else ""
+            _tell(self.err, self.scrub(f"error: {exc.strerror or exc}{where}"))
+            return EXIT_API_ERROR
+        return code
+
+    def _interruptible(self) -> int:
         handler: Handler = self.args.handler
         try:
             return self._guarded(handler)
@@ -314,11 +373,6 @@ class _Session:
             else:
                 self.say("interrupted")
             return EXIT_INTERRUPTED
-        except BrokenPipeError:
-            # The reader went away (`| head`): stop quietly. Point stdout at /dev/null so the interpreter's
-            # final flush does not fail on the closed pipe again and print a warning.
-            self._silence_stdout()
-            return EXIT_OK
 
     def _guarded(self, handler: Handler) -> int:
         from batches_ext import errors  # noqa: PLC0415 - lazily, like the rest of the library
@@ -352,8 +406,10 @@ class _Session:
         return text
 
     def say(self, text: str) -> None:
-        """A line on stderr: errors, notes, the last known status."""
-        self.err.write(self.scrub(text) + "\n")
+        """Lines on stderr: errors, notes, the last known status; server text in them cannot control the terminal."""
+        from batches_ext._cli_format import clean  # noqa: PLC0415
+
+        self.err.write("\n".join(clean(line) for line in self.scrub(text).split("\n")) + "\n")
         self.err.flush()
 
     def show(self, batch: Batch) -> None:
@@ -402,19 +458,6 @@ class _Session:
         if self.args.poll_interval is not None:
             options["poll_interval"] = self.args.poll_interval
         return options
-
-    def _silence_stdout(self) -> None:
-        if self.out is not sys.stdout:
-            return
-        try:
-            target = sys.stdout.fileno()
-        except (OSError, ValueError):
-            return  # stdout has no file descriptor to redirect: nothing will flush to it either
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, target)
-        finally:
-            os.close(devnull)
 
 
 # --- the commands ------------------------------------------------------------------------------------------------
