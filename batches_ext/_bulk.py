@@ -21,7 +21,7 @@ from typing import Any, Final, Literal, NamedTuple
 import httpx
 
 from batches_ext._batch import Batch, BatchStatus
-from batches_ext._cli_format import clean
+from batches_ext._cli_format import batches, clean
 from batches_ext._ids import check_id
 from batches_ext._retry import is_transient, retry_delay
 from batches_ext._waiting import DEFAULT_WAIT_TIMEOUT_S, Poller
@@ -305,9 +305,8 @@ class CancelReport:
     def summary(self) -> str:
         """One line: `12 batches: 9 stopped, 2 already finished, 0 not found, 1 failed`."""
         counts = self.counts
-        noun = "batch" if len(self) == 1 else "batches"
         parts = ", ".join(f"{counts[name]} {name.replace('_', ' ')}" for name in OUTCOMES)
-        return f"{len(self)} {noun}: {parts}"
+        return f"{batches(len(self))}: {parts}"
 
     def __str__(self) -> str:
         lines = [self.summary()]

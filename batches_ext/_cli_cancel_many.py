@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Final, TextIO
 
 from batches_ext._cli_filters import has_filters
-from batches_ext._cli_format import clean, strict_json
+from batches_ext._cli_format import batches, clean, strict_json
 from batches_ext._cli_list import find_batches, table_header, table_row
 from batches_ext.cli import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG
 
@@ -115,17 +115,17 @@ def run_cancel_many(session: _Session) -> int:  # noqa: PLR0911 - one exit per w
                 return EXIT_OK
             if args.dry_run:
                 _show_selection(session, selection, session.out, limit=None)
-                session.say(f"dry run: would cancel {len(selection)} batches; nothing was sent")
+                session.say(f"dry run: would cancel {batches(len(selection))}; nothing was sent")
                 return EXIT_OK
             if not args.yes:
                 if not _isatty(session.stdin):
                     session.say(
-                        f"{PROG} cancel: error: refusing to cancel {len(selection)} batches without --yes "
+                        f"{PROG} cancel: error: refusing to cancel {batches(len(selection))} without --yes "
                         "(no terminal to confirm on); nothing was sent"
                     )
                     return EXIT_USAGE
                 _show_selection(session, selection, session.err, limit=MAX_LISTED)
-                session.err.write(f"Cancel these {len(selection)} batches? [y/N] ")
+                session.err.write(f"Cancel {batches(len(selection))}? [y/N] ")
                 session.err.flush()
                 answer = session.stdin.readline().strip().lower()
                 if answer not in _YES:
@@ -135,7 +135,7 @@ def run_cancel_many(session: _Session) -> int:  # noqa: PLR0911 - one exit per w
             for batch_id in ids:
                 session.out.write(clean(batch_id) + "\n")
             session.out.flush()
-            session.say(f"dry run: would cancel {len(ids)} batches; nothing was sent")
+            session.say(f"dry run: would cancel {batches(len(ids))}; nothing was sent")
             return EXIT_OK
         return _cancel(session, client, ids, sleep)
 
@@ -213,7 +213,7 @@ def _cancel(session: _Session, client: BatchesClient, ids: list[str], sleep: _Sl
             for outcome in outcomes:
                 _write_outcome(session, outcome)
         session.say(
-            f"interrupted: {len(outcomes)} of {len(ids)} batches have an outcome (above); the others may or may not "
+            f"interrupted: {len(outcomes)} of {batches(len(ids))} have an outcome (above); the others may or may not "
             f"have been cancelled: `{PROG_HINT}` shows which are still running"
         )
         return EXIT_INTERRUPTED

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "batch_table",
+    "batches",
     "clean",
     "counts_text",
     "iso_utc",
@@ -65,6 +66,11 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_finite(item) for item in value]
     return value
+
+
+def batches(count: int) -> str:
+    """`1 batch`, `3 batches`: a count of batches in words."""
+    return f"{count} batch" if count == 1 else f"{count} batches"
 
 
 def iso_utc(moment: datetime) -> str:

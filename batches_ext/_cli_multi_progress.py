@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final, TextIO
 
-from batches_ext._cli_format import clean, status_line
+from batches_ext._cli_format import batches, clean, status_line
 from batches_ext._cli_progress import DEFAULT_COLUMNS, TICK_S, elapsed_text, live_line
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class MultiProgress:
         failed = len(finals) - done
         waiting = len(self._ids) - len(finals)
         return (
-            f"{len(self._ids)} batches: {waiting} stopping, {done} done, {failed} failed "
+            f"{batches(len(self._ids))}: {waiting} stopping, {done} done, {failed} failed "
             f"{elapsed_text(self._elapsed())}"
         )
 

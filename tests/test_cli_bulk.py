@@ -302,7 +302,7 @@ def test_all_asks_on_a_terminal(capsys: pytest.CaptureFixture[str], server: Fake
     monkeypatch.setattr("sys.stdin", Terminal("y\n"))
     code, _, err = run(capsys, "cancel", "--all", "--created-after", "150m")
     assert code == 0
-    assert "Cancel these 2 batches? [y/N] " in err
+    assert "Cancel 2 batches? [y/N] " in err
     assert [line.split()[0] for line in err.splitlines()[:3]] == ["ID", "b0", "b2"]
     assert sorted(posts(server.api)) == ["/v1/batches/b0/cancel", "/v1/batches/b2/cancel"]
 
@@ -327,7 +327,7 @@ def test_all_shows_a_screenful_when_asking(
     monkeypatch.setattr("sys.stdin", Terminal("no\n"))
     _, _, err = run(capsys, "cancel", "--all")
     assert "... and 10 more\n" in err
-    assert "Cancel these 30 batches?" in err
+    assert "Cancel 30 batches?" in err
 
 
 def test_all_with_nothing_running(capsys: pytest.CaptureFixture[str], server: FakeServer) -> None:
@@ -372,6 +372,13 @@ def test_dry_run_with_ids_lists_them(capsys: pytest.CaptureFixture[str], server:
         0, "b0\nb1\n", "dry run: would cancel 2 batches; nothing was sent\n"
     )  # fmt: skip
     assert server.api.requests == []
+
+
+def test_one_batch_is_counted_in_the_singular(capsys: pytest.CaptureFixture[str], server: FakeServer) -> None:
+    seed(server.api)
+    code, out, err = run(capsys, "cancel", "--all", "--dry-run", "--metadata", "run=adhoc", "--status", "in_progress")
+    assert (code, [line.split()[0] for line in out.splitlines()]) == (0, ["ID", "b0"])
+    assert err == "dry run: would cancel 1 batch; nothing was sent\n"
 
 
 def test_one_id_keeps_the_one_batch_command(capsys: pytest.CaptureFixture[str], server: FakeServer) -> None:
@@ -528,7 +535,7 @@ def test_all_wait_on_a_terminal_asks_then_draws_a_line_per_batch(server: FakeSer
         os.close(leader)
     assert process.returncode == 0, terminal
     assert SECRET not in terminal + out.decode()
-    assert "Cancel these 2 batches? [y/N] " in terminal
+    assert "Cancel 2 batches? [y/N] " in terminal
     assert "\x1b[2F" in terminal  # the two-line block was redrawn in place
     final = terminal.rsplit("\x1b[2F", 1)[-1]
     assert re.search(r"t2 +cancelled \[####-+\] 2/10 .*\x1b\[K\r\n", final)
