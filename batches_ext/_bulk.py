@@ -24,7 +24,7 @@ from batches_ext._batch import Batch, BatchStatus
 from batches_ext._cli_format import batches, clean
 from batches_ext._ids import check_id
 from batches_ext._retry import is_transient, retry_delay
-from batches_ext._waiting import DEFAULT_WAIT_TIMEOUT_S, Poller
+from batches_ext._waiting import DEFAULT_WAIT_TIMEOUT_S, Poller, start_wait
 from batches_ext.errors import APIError, APIStatusError, BatchesError, NotFoundError, WaitTimeoutError
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "accepted",
     "check_concurrency",
     "plan_cancels",
+    "refusal_settled",
     "refused",
     "worth_checking",
 ]
@@ -47,7 +48,6 @@ DEFAULT_CONCURRENCY: Final = 8
 # Each concurrent cancel holds a connection (and, in the sync client, a thread); past this a bulk cancel would only
 # meet the API's rate limit sooner.
 MAX_CONCURRENCY: Final = 64
-_WAIT_OPTIONS: Final = frozenset({"timeout", "poll_interval", "on_update"})
 
 Outcome = Literal["stopped", "already_finished", "not_found", "failed"]
 OUTCOMES: Final[tuple[Outcome, ...]] = ("stopped", "already_finished", "not_found", "failed")
@@ -97,22 +97,9 @@ def plan_cancels(
     check_concurrency(concurrency)
     if not isinstance(wait, bool):
         raise ValueError(f"wait must be a bool, got {wait!r}")  # noqa: TRY004 - the contract is ValueError
-    unknown = set(wait_options) - _WAIT_OPTIONS
-    if unknown:
-        raise TypeError(f"unexpected wait option(s): {', '.join(sorted(unknown))}")
+    start_wait("-", wait_options)  # the wait's own checks, so the rules cannot drift
     if wait_options and not wait:
         raise ValueError(f"{', '.join(sorted(wait_options))} only apply with wait=True")
-    on_update = wait_options.get("on_update")
-    if on_update is not None and not callable(on_update):
-        raise ValueError(f"on_update must be callable or None, got {on_update!r}")
-    if wait:  # the Poller's own checks, so the rules cannot drift
-        Poller(
-            "-",
-            timeout=wait_options.get("timeout", DEFAULT_WAIT_TIMEOUT_S),
-            poll_interval=wait_options.get("poll_interval"),
-            on_update=None,
-            clock=time.monotonic,
-        )
     if isinstance(batches_or_ids, str | Batch):
         raise ValueError(  # noqa: TRY004 - the contract is ValueError
             "batches_or_ids must be an iterable of batches or ids, not one; for one batch, pass [it]"
@@ -137,6 +124,19 @@ def accepted(batch_id: str, batch: Batch) -> CancelOutcome:
 def worth_checking(error: APIError) -> bool:
     """Whether a failed cancel may mean the batch is past cancelling (a 400 or 409): then it is retrieved to see."""
     return isinstance(error, APIStatusError) and error.status_code in (400, 409)
+
+
+def refusal_settled(batch: Batch, *, finished_counts: bool) -> bool:
+    """Whether `batch`, retrieved after a refused cancel (see `worth_checking`), leaves the cancel nothing to do.
+
+    It does when the batch is `cancelling` or `cancelled`: a cancel took effect (an earlier attempt whose reply was
+    lost, or someone else's). With `finished_counts`, also whenever a cancel could no longer stop it (completed,
+    failed, expired, or a status this client does not know): `cancel_and_wait` goes on with such a batch, while
+    `cancel` must not report a cancel that did not happen.
+    """
+    if batch.status in (BatchStatus.CANCELLING, BatchStatus.CANCELLED):
+        return True
+    return finished_counts and not batch.is_cancellable
 
 
 def refused(batch_id: str, error: BatchesError, batch: Batch | None) -> CancelOutcome:

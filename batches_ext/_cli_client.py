@@ -57,6 +57,7 @@ def build_client(args: argparse.Namespace, sleep: Callable[[float], None] | None
     """
     from batches_ext._azure import AzureBatchesClient  # noqa: PLC0415 - the CLI imports the library lazily
     from batches_ext._client import BatchesClient  # noqa: PLC0415
+    from batches_ext._settings import DEFAULT_TIMEOUT_S  # noqa: PLC0415
     from batches_ext.errors import ConfigurationError  # noqa: PLC0415
 
     environ = os.environ
@@ -64,6 +65,7 @@ def build_client(args: argparse.Namespace, sleep: Callable[[float], None] | None
     base_url = getattr(args, "base_url", None) or None
     endpoint = getattr(args, "azure_endpoint", None) or None
     version = getattr(args, "api_version", None) or None
+    timeout = getattr(args, "request_timeout", None) or DEFAULT_TIMEOUT_S
     if endpoint is not None and base_url is not None:
         raise ConfigurationError("--azure-endpoint and --base-url cannot be combined (Azure's base URL is derived)")
     if endpoint is not None or (environ.get("AZURE_OPENAI_ENDPOINT") and base_url is None):
@@ -71,10 +73,12 @@ def build_client(args: argparse.Namespace, sleep: Callable[[float], None] | None
             raise ConfigurationError(
                 "no Azure credential: set AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN, or pass --api-key"
             )
-        return AzureBatchesClient(azure_endpoint=endpoint, api_key=key, api_version=version, sleep=sleep)
+        return AzureBatchesClient(
+            azure_endpoint=endpoint, api_key=key, api_version=version, sleep=sleep, timeout=timeout
+        )
     if version is not None:
         raise ConfigurationError("--api-version is for Azure OpenAI: add --azure-endpoint (or AZURE_OPENAI_ENDPOINT)")
     if key is None and not environ.get("OPENAI_API_KEY"):
         # The client's own message speaks Python (`api_key=...`); this one speaks shell.
         raise ConfigurationError("no API key: set OPENAI_API_KEY or pass --api-key")
-    return BatchesClient(key, base_url=base_url, sleep=sleep)
+    return BatchesClient(key, base_url=base_url, sleep=sleep, timeout=timeout)

@@ -26,10 +26,12 @@ from batches_ext._bulk import (
     RateGate,
     accepted,
     plan_cancels,
+    refusal_settled,
     refused,
     worth_checking,
 )
-from batches_ext._core import ClientCore, default_sleep, owned_httpx_args, stream_error
+from batches_ext._core import ClientCore, default_sleep, owned_httpx_args, stream_error, with_body
+from batches_ext._deadline import BodyBudget, Deadline
 from batches_ext._file import FileDeleted, FileObject
 from batches_ext._lifecycle import (
     LineSplitter,
@@ -37,6 +39,7 @@ from batches_ext._lifecycle import (
     RemainderScan,
     Resubmission,
     check_batch_options,
+    check_resubmit_options,
     create_batch_request,
     delete_file_request,
     parse_object,
@@ -49,10 +52,10 @@ from batches_ext._lifecycle import (
 from batches_ext._listing import MAX_PAGE_SIZE, BatchFilter, Pager
 from batches_ext._providers import QueryValue
 from batches_ext._results import BatchResult, CancelledBatch, parse_result_line
-from batches_ext._retry import is_transient
+from batches_ext._retry import RetryState, is_transient
 from batches_ext._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_S, NOT_GIVEN, NotGiven, Settings, TimeoutTypes
 from batches_ext._threads import run_each
-from batches_ext._waiting import DEFAULT_WAIT_TIMEOUT_S, Poller, WaitOptions, poll_after_seconds
+from batches_ext._waiting import DEFAULT_WAIT_TIMEOUT_S, Poller, WaitOptions, poll_after_seconds, start_wait
 
 __all__ = ["BatchesClient"]
 
@@ -135,13 +138,34 @@ class BatchesClient:
     def cancel(self, batch_id: str, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> Batch:
         """Cancel a batch; it moves to `cancelling`, then (within about 10 minutes) to `cancelled`.
 
+        When the cancel had to be retried (its first reply was lost: a connection error or a 5xx) and the retry is
+        refused because the batch is already cancelling or cancelled, the batch is retrieved and returned.
+
         Raises:
             ValueError: `batch_id` is not a usable id (nothing is sent).
             errors.APIError: the request failed after retries (see `batches_ext.errors`).
 
         """
-        http = self._http_client()
-        return self._core.parse_batch(self._send(self._core.cancel_request(http, batch_id, timeout)))
+        return self._cancel(batch_id, timeout, None, finished_counts=False)
+
+    def _cancel(
+        self, batch_id: str, timeout: TimeoutTypes | NotGiven, deadline: Deadline | None, *, finished_counts: bool
+    ) -> Batch:
+        """Cancel within `deadline`; a refused cancel is settled by retrieving the batch (see `refusal_settled`).
+
+        A refusal is checked when an earlier attempt's reply was lost, and always with `finished_counts`.
+        """
+        request = self._core.cancel_request(self._http_client(), batch_id, timeout)
+        retry = self._core.retry_state(request, deadline)
+        try:
+            return self._core.parse_batch(self._send(request, retry=retry))
+        except errors.APIError as exc:
+            if not (worth_checking(exc) and (finished_counts or retry.lost_reply)):
+                raise
+            batch = self._retrieve(batch_id, deadline)
+            if not refusal_settled(batch, finished_counts=finished_counts):
+                raise exc from None
+            return batch
 
     def retrieve(self, batch_id: str, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN) -> Batch:
         """Fetch a batch's current state.
@@ -153,6 +177,11 @@ class BatchesClient:
         """
         http = self._http_client()
         return self._core.parse_batch(self._send(self._core.retrieve_request(http, batch_id, timeout)))
+
+    def _retrieve(self, batch_id: str, deadline: Deadline | None) -> Batch:
+        """`retrieve`, every attempt and retry bounded by `deadline` (when given)."""
+        request = self._core.retrieve_request(self._http_client(), batch_id, NOT_GIVEN)
+        return self._core.parse_batch(self._send(request, retry=self._core.retry_state(request, deadline)))
 
     def wait(
         self,
@@ -171,15 +200,25 @@ class BatchesClient:
                 header wins over both.
             on_update: called with the batch whenever its status or request counts change (and on the first poll).
 
+        Every request is bounded by the deadline too (each attempt's timeouts, retries and the sleeps between them),
+        so a server that hangs or answers a byte at a time cannot hold the wait past it.
+
         Raises:
+            ValueError: a bad option (nothing is sent).
             errors.WaitTimeoutError: past the deadline; `.batch` is the last batch seen.
             errors.APIError: a poll failed for good (404, 401, ...). Transient failures do not end the wait.
         """
+        self._http_client()  # built before the deadline starts: its setup (~0.1 s) is not the server's time
         poller = Poller(batch_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update, clock=self._clock)
+        return self._wait(batch_id, poller)
+
+    def _wait(self, batch_id: str, poller: Poller) -> Batch:
+        """Poll until the batch is terminal; `poller` decides the intervals and holds the deadline."""
         while True:
             hint = None
             try:
-                response = self._send(self._core.retrieve_request(self._http_client(), batch_id, NOT_GIVEN))
+                request = self._core.retrieve_request(self._http_client(), batch_id, NOT_GIVEN)
+                response = self._send(request, retry=self._core.retry_state(request, poller.deadline))
             except errors.APIError as exc:
                 if not is_transient(exc):
                     raise
@@ -195,19 +234,29 @@ class BatchesClient:
         """Cancel a batch and wait until it is `cancelled` (or otherwise terminal); return the final batch.
 
         A batch that is already `cancelling` is waited for; one that already finished is returned as it is.
-        `wait_options` (`timeout`, `poll_interval`, `on_update`) and the errors are those of `wait`.
+        `wait_options` (`timeout`, `poll_interval`, `on_update`) and the errors are those of `wait`; every option is
+        checked before the cancel is sent, and the deadline (`timeout`) covers the cancel as well as the polls.
+
+        Raises:
+            TypeError: an unknown option (nothing is sent).
+            ValueError: a bad id or option (nothing is sent).
+            errors.WaitTimeoutError: past the deadline (also when the cancel itself could not finish in time: then
+                whether it reached the server is unknown).
+            errors.APIError: as `wait`.
         """
+        self._http_client()  # built before the deadline starts, as in `wait`
+        poller = start_wait(batch_id, wait_options, self._clock)
         try:
-            batch = self.cancel(batch_id)
-        except (errors.BadRequestError, errors.ConflictError) as exc:
             # Some servers refuse to cancel a batch that is already cancelling or finished (shared/ANCHORS.md):
             # not an error here, as long as the batch really is past the point of cancelling.
-            batch = self.retrieve(batch_id)
-            if batch.is_cancellable:
-                raise exc from None
+            batch = self._cancel(batch_id, NOT_GIVEN, poller.deadline, finished_counts=True)
+        except errors.APIConnectionError as exc:
+            if not poller.deadline.expired:
+                raise
+            raise poller.timeout_error("the cancel did not complete in time: it may or may not have been sent") from exc
         if batch.is_terminal:
             return batch
-        return self.wait(batch_id, **wait_options)
+        return self._wait(batch_id, poller)
 
     def iter_results(self, batch_or_id: Batch | str, *, errors: bool = False) -> Iterator[BatchResult]:
         """Stream a batch's output file (or, with `errors=True`, its error file), one record per line.
@@ -565,6 +614,7 @@ class BatchesClient:
             errors.APIError: a request failed after retries.
 
         """
+        check_resubmit_options(retry_failed, metadata, completion_window)
         batch = batch_or_id if isinstance(batch_or_id, Batch) else self.retrieve(batch_or_id)
         new_metadata = resubmit_metadata(batch, metadata)
         endpoint, window = check_batch_options(batch.endpoint, completion_window or batch.completion_window or "24h")
@@ -600,6 +650,8 @@ class BatchesClient:
             As `cancel_and_wait` and `resubmit`.
 
         """
+        check_resubmit_options(retry_failed, metadata, completion_window)
+        start_wait(batch_id, wait_options)  # every wait option checked before anything is sent
         current = self.retrieve(batch_id)
         resubmit_metadata(current, metadata)  # raises here, before the cancel, what resubmit would refuse later
         check_batch_options(current.endpoint, completion_window or current.completion_window or "24h")
@@ -625,19 +677,31 @@ class BatchesClient:
         finally:
             response.close()
 
-    def _send(self, request: httpx.Request, *, stream: bool = False, gate: RateGate | None = None) -> httpx.Response:
-        """Send with retries; return a successful response or raise the typed error.
+    def _send(
+        self,
+        request: httpx.Request,
+        *,
+        stream: bool = False,
+        gate: RateGate | None = None,
+        retry: RetryState | None = None,
+    ) -> httpx.Response:
+        """Send with retries; return a successful (2xx) response or raise the typed error (3xx included).
 
-        With `gate`, no attempt starts while the group is paused, and a 429 pauses the group.
+        A body is read whole (except a 2xx's with `stream`) within the attempt's time limit and a size cap
+        (`BodyBudget`). With `gate`, no attempt starts while the group is paused, and a 429 pauses the group. With
+        `retry` (its deadline, when it has one, bounds every attempt and sleep), the caller can see what happened.
         """
         http = self._http_client()
-        retry = self._core.retry_state(request, grouped=gate is not None)
+        retry = retry if retry is not None else self._core.retry_state(request, grouped=gate is not None)
         while True:
             if gate is not None and (pause := gate.delay()) > 0:
                 self._sleep(pause)
             self._authorise(request)
             try:
-                response = http.send(request, stream=stream)
+                retry.start_attempt()
+                response = http.send(request, stream=True)
+                if not (stream and response.is_success):
+                    response = self._read_body(response, retry)
             except httpx.RequestError as exc:
                 self._sleep(retry.after_exception(exc))
                 continue
@@ -650,11 +714,21 @@ class BatchesClient:
                 break
             response.close()
             self._sleep(delay)
-        if response.is_error:
-            response.read()
-            response.close()
+        if not response.is_success:
             raise self._core.status_error(response)
         return response
+
+    def _read_body(self, response: httpx.Response, retry: RetryState) -> httpx.Response:
+        """`response` with its body read whole, within the attempt's time limit and the size cap."""
+        budget = BodyBudget(retry.timeouts, retry.deadline, self._clock)
+        chunks: list[bytes] = []
+        try:
+            for chunk in response.iter_bytes():
+                budget.add(chunk, response)
+                chunks.append(chunk)
+        finally:
+            response.close()
+        return with_body(response, b"".join(chunks))
 
     def _authorise(self, request: httpx.Request) -> None:
         """Attach a per-attempt credential (Azure's; a token provider is called here, for every attempt)."""

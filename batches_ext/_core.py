@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from batches_ext._batch import Batch
+from batches_ext._deadline import Deadline
 from batches_ext._ids import check_id
 from batches_ext._json import JSONDepthError, loads
 from batches_ext._page import BatchPage
@@ -38,6 +39,7 @@ __all__ = [
     "owned_async_httpx_args",
     "owned_httpx_args",
     "stream_error",
+    "with_body",
 ]
 
 _HTTP = httpx.Client | httpx.AsyncClient
@@ -146,14 +148,30 @@ class ClientCore:
             **extra,
         )
 
-    def retry_state(self, request: httpx.Request, *, grouped: bool = False) -> RetryState:
-        """A fresh retry budget for one logical request; `grouped`: one of a rate-gated group's (see `_retry`)."""
+    def retry_state(
+        self, request: httpx.Request, deadline: Deadline | None = None, *, grouped: bool = False
+    ) -> RetryState:
+        """A fresh retry budget for one logical request.
+
+        With `deadline`, every attempt and sleep ends before it; `grouped`: one of a rate-gated group's (see `_retry`).
+        """
         max_retries = self.settings.max_retries
         extra = GROUP_RATE_LIMIT_RETRIES if grouped and max_retries else 0  # max_retries=0 turns every retry off
-        return RetryState(request, max_retries, self.now, rate_limit_retries=extra)
+        return RetryState(request, max_retries, self.now, rate_limit_retries=extra, deadline=deadline)
 
     def status_error(self, response: httpx.Response) -> APIStatusError:
-        """The typed error for a 4xx/5xx response whose body has been read; the API key is scrubbed from it."""
+        """The typed error for a non-2xx response whose body has been read; the API key is scrubbed from it.
+
+        Redirects are not followed (a redirected download would otherwise look like an empty file, and a redirect
+        may point at another host): a 3xx is an `APIStatusError` naming the status and its `Location`.
+        """
+        if response.status_code < 400:
+            location = self.settings.redact(response.headers.get("location", "(none)"))
+            return APIStatusError(
+                f"{response.status_code} {response.reason_phrase or 'Redirect'}: the API redirected "
+                f"{response.request.method} {response.request.url.path} to {location!r}; redirects are not followed",
+                response=response,
+            )
         return make_status_error(response, redact=self.settings.redact)
 
     def parse_batch(self, response: httpx.Response) -> Batch:
@@ -199,6 +217,18 @@ def _decode(response: httpx.Response) -> object:
             f"response body is {problem} ({response.headers.get('content-type', 'no content-type')}): {snippet!r}",
             response=response,
         ) from None
+
+
+def with_body(response: httpx.Response, body: bytes) -> httpx.Response:
+    """A closed copy of `response` holding `body`, its already decoded content (so no `Content-Encoding`)."""
+    headers = [(name, value) for name, value in response.headers.multi_items() if name != "content-encoding"]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=body,
+        request=response.request,
+        extensions=response.extensions,
+    )
 
 
 def stream_error(exc: httpx.RequestError, request: httpx.Request) -> APIError:

@@ -41,6 +41,7 @@ __all__ = [
     "Upload",
     "check_batch_options",
     "check_metadata",
+    "check_resubmit_options",
     "create_batch_request",
     "delete_file_request",
     "parse_object",
@@ -133,6 +134,22 @@ def check_batch_options(endpoint: object, completion_window: object) -> tuple[st
     if not isinstance(completion_window, str) or not completion_window or not completion_window.isprintable():
         raise ValueError(f"completion_window must be a non-empty str like '24h', got {completion_window!r}")
     return endpoint, completion_window
+
+
+def check_resubmit_options(retry_failed: object, metadata: object, completion_window: object) -> None:
+    """Check a resubmit's own options before anything is sent (what depends on the old batch is checked later).
+
+    Raises:
+        ValueError: `retry_failed` is not a bool, `metadata` not a mapping the API takes (see `check_metadata`),
+            or `completion_window` not a non-empty str.
+
+    """
+    if not isinstance(retry_failed, bool):
+        raise ValueError(f"retry_failed must be a bool, got {retry_failed!r}")  # noqa: TRY004 - the contract
+    if metadata is not None:
+        check_metadata(metadata)
+    if completion_window is not None:
+        check_batch_options("/", completion_window)
 
 
 @dataclass(frozen=True, slots=True)

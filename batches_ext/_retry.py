@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from batches_ext import errors
+from batches_ext._deadline import Deadline, attempt_timeouts
 
 __all__ = [
     "GROUP_RATE_LIMIT_RETRIES",
@@ -116,7 +117,17 @@ class RetryState:
     The clients' loops do only the I/O and the sleeping: every decision is made here.
     """
 
-    __slots__ = ("_jitter", "_now", "max_retries", "rate_limit_retries", "request", "retries_taken")
+    __slots__ = (
+        "_jitter",
+        "_now",
+        "deadline",
+        "lost_reply",
+        "max_retries",
+        "rate_limit_retries",
+        "request",
+        "retries_taken",
+        "timeouts",
+    )
 
     def __init__(
         self,
@@ -126,29 +137,50 @@ class RetryState:
         jitter: Callable[[], float] = random.random,
         *,
         rate_limit_retries: int = 0,
+        deadline: Deadline | None = None,
     ) -> None:
         self.request = request
         self.max_retries = max_retries
         self.retries_taken = 0
         self.rate_limit_retries = rate_limit_retries
         """429s still to retry without spending `max_retries` (a rate-gated group's requests get some)."""
+        self.deadline = deadline
+        """The wait this request is part of must end by then: every attempt and every sleep fits before it."""
+        self.lost_reply = False
+        """True once an attempt that may have been carried out was retried (a transport error, a 5xx)."""
+        self.timeouts: dict[str, float | None] = dict(request.extensions.get("timeout") or {})
+        """The request's own httpx timeouts, before any attempt's clipping."""
         self._now = now
         self._jitter = jitter
 
+    def start_attempt(self) -> None:
+        """Set the next attempt's httpx timeouts: the request's own, each clipped to the deadline's time left.
+
+        Raises:
+            errors.APITimeoutError: the deadline has passed; nothing is sent.
+
+        """
+        if self.deadline is not None and self.deadline.expired:
+            raise errors.APITimeoutError(
+                f"Deadline reached before {self.request.method} {self.request.url.path} could be sent",
+                request=self.request,
+            )
+        self.request.extensions["timeout"] = attempt_timeouts(self.timeouts, self.deadline)
+
     def after_response(self, response: httpx.Response) -> float | None:
         """Return the wait before retrying `response`, or None if it is final (success, or not retryable)."""
-        if response.status_code < 400:
+        if response.status_code < 400 or not should_retry_status(response.status_code, response.headers):
             return None
-        if not should_retry_status(response.status_code, response.headers):
+        delay = retry_delay(response.headers, self.retries_taken, self._now(), self._jitter())
+        if not self._fits(delay):
             return None
         if response.status_code == _RATE_LIMITED and self.rate_limit_retries > 0:
             self.rate_limit_retries -= 1
-            delay = retry_delay(response.headers, self.retries_taken, self._now(), self._jitter())
             self._log(delay, "HTTP 429 (the group pauses)", f"{self.rate_limit_retries} more 429s allowed")
             return delay
         if self.retries_taken >= self.max_retries:
             return None
-        delay = retry_delay(response.headers, self.retries_taken, self._now(), self._jitter())
+        self.lost_reply = self.lost_reply or response.status_code >= 500
         return self._count(delay, f"HTTP {response.status_code}")
 
     def after_exception(self, exc: httpx.RequestError) -> float:
@@ -157,7 +189,14 @@ class RetryState:
         if self.retries_taken >= self.max_retries or not isinstance(exc, httpx.TransportError):
             raise error from exc
         delay = backoff_delay(self.retries_taken, self._jitter())
+        if not self._fits(delay):
+            raise error from exc
+        self.lost_reply = True
         return self._count(delay, f"{type(exc).__name__}: {exc}")
+
+    def _fits(self, delay: float) -> bool:
+        """Whether a retry after `delay` seconds can start before the deadline (always, without one)."""
+        return self.deadline is None or delay < self.deadline.remaining()
 
     def _count(self, delay: float, reason: str) -> float:
         self.retries_taken += 1

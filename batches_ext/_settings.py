@@ -29,6 +29,9 @@ __all__ = ["DEFAULT_BASE_URL", "NOT_GIVEN", "NotGiven", "Secret", "Settings", "T
 DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT_S: Final = 600.0  # openai SDK: Timeout(600, connect=5.0)
 DEFAULT_CONNECT_TIMEOUT_S: Final = 5.0
+# One request waiting longer than a day is a mistake (None means no timeout); past ~1e9 s the OS's timers overflow,
+# and inf or 1e300 would fail only later, inside a request.
+MAX_TIMEOUT_S: Final = 86_400.0
 DEFAULT_MAX_RETRIES: Final = 2
 
 TimeoutTypes = float | httpx.Timeout | None
@@ -174,16 +177,31 @@ def common_headers() -> dict[str, str]:
 
 
 def as_timeout(timeout: TimeoutTypes) -> httpx.Timeout:
-    """A float is the overall timeout with the openai SDK's 5 s connect timeout; None disables timeouts."""
+    """A float is the overall timeout with the openai SDK's 5 s connect timeout; None disables timeouts.
+
+    Raises:
+        ConfigurationError: a number (or a member of an `httpx.Timeout`) that is not in (0, MAX_TIMEOUT_S]: zero,
+            negative, NaN, infinite (None is "no timeout"), or so large the OS's timers would overflow.
+
+    """
     if isinstance(timeout, httpx.Timeout):
+        for name, value in timeout.as_dict().items():
+            if value is not None and not _usable_seconds(value):
+                raise ConfigurationError(
+                    f"timeout.{name} must be None or a number of seconds in (0, {MAX_TIMEOUT_S:g}], got {value!r}"
+                )
         return timeout
     if timeout is None:
         return httpx.Timeout(None)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+    if not _usable_seconds(timeout):
         raise ConfigurationError(
-            f"timeout must be a positive number of seconds, an httpx.Timeout or None, got {timeout!r}"
+            f"timeout must be a number of seconds in (0, {MAX_TIMEOUT_S:g}], an httpx.Timeout or None, got {timeout!r}"
         )
     return httpx.Timeout(timeout, connect=min(DEFAULT_CONNECT_TIMEOUT_S, timeout))
+
+
+def _usable_seconds(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value <= MAX_TIMEOUT_S
 
 
 def check_base_url(url: str, name: str = "base_url") -> str:

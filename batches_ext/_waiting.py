@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
-from typing import TypedDict
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypedDict
 
 from batches_ext._batch import Batch
+from batches_ext._deadline import Deadline
 from batches_ext.errors import WaitTimeoutError
 
-__all__ = ["DEFAULT_WAIT_TIMEOUT_S", "Poller", "WaitOptions", "poll_after_seconds"]
+__all__ = ["DEFAULT_WAIT_TIMEOUT_S", "WAIT_OPTIONS", "Poller", "WaitOptions", "poll_after_seconds", "start_wait"]
 
 logger = logging.getLogger(__package__)  # "batches_ext", or the vendored copy's name
 
@@ -25,6 +27,7 @@ FIRST_POLL_S = 1.0
 POLL_GROWTH = 1.5
 MAX_POLL_S = 10.0
 MAX_POLL_AFTER_S = 60.0  # a server hint beyond this is clamped: the deadline still has to be checked
+MIN_POLL_AFTER_S = 0.1  # a server hint below this is raised to it: a hint of 0 is not 1,000 polls a second
 
 
 class WaitOptions(TypedDict, total=False):
@@ -35,8 +38,36 @@ class WaitOptions(TypedDict, total=False):
     on_update: Callable[[Batch], object] | None
 
 
+WAIT_OPTIONS: Final = frozenset(WaitOptions.__annotations__)
+
+
+def start_wait(batch_id: str, options: Mapping[str, Any], clock: Callable[[], float] = time.monotonic) -> Poller:
+    """The `Poller` of a wait with `options` (a call's `**wait_options`): every option is checked here, first.
+
+    Raises:
+        TypeError: an unknown option (a typo such as `timout`), named.
+        ValueError: a bad value (see `Poller`).
+
+    """
+    unknown = set(options) - WAIT_OPTIONS
+    if unknown:
+        raise TypeError(
+            f"unexpected wait option(s): {', '.join(sorted(unknown))} (expected: {', '.join(sorted(WAIT_OPTIONS))})"
+        )
+    return Poller(
+        batch_id,
+        timeout=options.get("timeout", DEFAULT_WAIT_TIMEOUT_S),
+        poll_interval=options.get("poll_interval"),
+        on_update=options.get("on_update"),
+        clock=clock,
+    )
+
+
 def poll_after_seconds(value: str | None) -> float | None:
-    """The `openai-poll-after-ms` header as seconds in [0, MAX_POLL_AFTER_S], or None when absent or garbled."""
+    """The `openai-poll-after-ms` header as seconds, clamped to [MIN_POLL_AFTER_S, MAX_POLL_AFTER_S].
+
+    None when absent or garbled.
+    """
     if value is None:
         return None
     try:
@@ -45,14 +76,13 @@ def poll_after_seconds(value: str | None) -> float | None:
         return None
     if not math.isfinite(seconds) or seconds < 0:
         return None
-    return min(seconds, MAX_POLL_AFTER_S)
+    return min(max(seconds, MIN_POLL_AFTER_S), MAX_POLL_AFTER_S)
 
 
 class Poller:
     """Tracks one wait: the deadline, the next interval, and which changes `on_update` has been told about."""
 
     __slots__ = (
-        "_clock",
         "_interval",
         "_on_update",
         "_seen",
@@ -75,7 +105,7 @@ class Poller:
         """Start the clock on a wait of at most `timeout` seconds.
 
         Raises:
-            ValueError: `timeout` or `poll_interval` is not a positive, finite number.
+            ValueError: `timeout` or `poll_interval` is not a positive, finite number, or `on_update` is not callable.
         """
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < math.inf:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
@@ -85,13 +115,15 @@ class Poller:
             or not 0 < poll_interval < math.inf
         ):
             raise ValueError(f"poll_interval must be a positive number of seconds or None, got {poll_interval!r}")
+        if on_update is not None and not callable(on_update):
+            raise ValueError(f"on_update must be callable or None, got {on_update!r}")
         self.batch_id = batch_id
-        self.deadline = clock() + timeout
+        self.deadline = Deadline(timeout, clock)
+        """The end of the wait: every request made for it (and every retry) is bounded by it too."""
         self.fixed_interval = poll_interval
         self.polls = 0
         self.batch: Batch | None = None
         self._interval = FIRST_POLL_S
-        self._clock = clock
         self._on_update = on_update
         self._seen: tuple[object, ...] | None = None
 
@@ -118,13 +150,9 @@ class Poller:
         Raises:
             WaitTimeoutError: the deadline has passed; it carries the last batch seen.
         """
-        remaining = self.deadline - self._clock()
+        remaining = self.deadline.remaining()
         if remaining <= 0:
-            status = f"still {self.batch.status}" if self.batch is not None else "never retrieved"
-            raise WaitTimeoutError(
-                f"batch {self.batch_id} did not reach a terminal status in time ({status} after {self.polls} polls)",
-                batch=self.batch,
-            )
+            raise self.timeout_error()
         if poll_after is not None:
             delay = poll_after
         elif self.fixed_interval is not None:
@@ -133,3 +161,12 @@ class Poller:
             delay = self._interval
             self._interval = min(self._interval * POLL_GROWTH, MAX_POLL_S)
         return min(delay, remaining)
+
+    def timeout_error(self, note: str = "") -> WaitTimeoutError:
+        """The error for a wait past its deadline, with the last batch seen (and `note`, when given)."""
+        status = f"still {self.batch.status}" if self.batch is not None else "never retrieved"
+        note = f"; {note}" if note else ""
+        return WaitTimeoutError(
+            f"batch {self.batch_id} did not reach a terminal status in time ({status} after {self.polls} polls{note})",
+            batch=self.batch,
+        )

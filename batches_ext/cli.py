@@ -121,6 +121,13 @@ def _client_options(*, suppress: bool) -> argparse.ArgumentParser:
         "--api-key", metavar="KEY", default=default, help="API key (default: $OPENAI_API_KEY; Azure: see below)"
     )
     group.add_argument("--base-url", metavar="URL", default=default, help="API base URL (default: $OPENAI_BASE_URL)")
+    group.add_argument(
+        "--request-timeout",
+        metavar="S",
+        type=_seconds,
+        default=default,
+        help="give up on one request after S seconds (default: 600; 5 s to connect); retried like any timeout",
+    )
     add_azure_options(group, default)
     group.add_argument(
         "--json",

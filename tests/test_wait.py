@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from batches_ext import AsyncBatchesClient, Batch, BatchesClient, errors
+from batches_ext._waiting import poll_after_seconds
 from tests.conftest import API_KEY, error
 from tests.payloads import CANCELLING, SEED_COMPLETED, batch
 
@@ -260,3 +261,16 @@ def test_task_cancellation_during_an_async_wait() -> None:
         assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("hint_ms", "expected_s"), [("0", 0.1), ("1", 0.1), ("-5", None), ("4200", 4.2), ("1e9", 60.0)]
+)
+def test_poll_after_hint_has_a_floor_and_a_cap(hint_ms: str, expected_s: float | None) -> None:
+    assert poll_after_seconds(hint_ms) == expected_s
+
+
+def test_a_zero_poll_after_hint_does_not_make_the_wait_spin(kind: str, fake_time: FakeTime) -> None:
+    server = Lifecycle(polls_until_cancelled=3, status="cancelling", headers={"openai-poll-after-ms": "0"})
+    Twin(kind, server, fake_time).wait("b1")
+    assert fake_time.sleeps == [0.1, 0.1]
