@@ -489,6 +489,10 @@ def _cancel(session: _Session) -> int:
         progress.restart()
         batch = client.cancel_and_wait(args.batch_id, **session.wait_options(progress))
     session.end_progress()
+    if batch.status != "cancelled":
+        # Still 0: the batch is stopped, which is what the command is for, and `cancel` of several batches counts
+        # "already finished" as a success too (exit 1 is for batches left running). But say that nothing was cancelled.
+        session.say(f"note: nothing was cancelled: {batch.id} finished as {batch.status} before a cancel could stop it")
     session.show(batch)
     return EXIT_OK
 
@@ -539,7 +543,8 @@ def _serve_fake(session: _Session) -> int:
     from batches_ext.testing import DEFAULT_API_KEY, FakeBatchAPI, FakeServer, serve  # noqa: PLC0415
 
     args = session.args
-    key = args.api_key or DEFAULT_API_KEY  # never $OPENAI_API_KEY: that may be a real key
+    given = args.api_key or None  # `--api-key ""` is not given, as for the API commands
+    key = given or DEFAULT_API_KEY  # never $OPENAI_API_KEY: that may be a real key
     try:
         api = FakeBatchAPI(api_key=key, cancel_delay=args.cancel_delay, azure=args.azure, shape=args.shape)
     except (TypeError, ValueError) as exc:  # a cancel delay or a shape the fake refuses
@@ -549,7 +554,7 @@ def _serve_fake(session: _Session) -> int:
     def announce(server: FakeServer) -> None:
         # The fake's documented default key is not a secret, so it is printed for copy and paste; a key given
         # with --api-key is the user's and is not.
-        shown = key if args.api_key is None else "<the key you passed with --api-key>"
+        shown = key if given is None else "<the key you passed with --api-key>"
         where = (
             [f"  export AZURE_OPENAI_ENDPOINT={server.azure_endpoint}", f"  export AZURE_OPENAI_API_KEY={shown}"]
             if args.azure

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Final
 
@@ -25,7 +26,7 @@ class FakeClock:
 
     def __init__(self, start: float = DEFAULT_START) -> None:
         self._lock = threading.Lock()
-        self._now = float(start)
+        self._now = _finite(start, "start")
 
     def __call__(self) -> float:
         return self._now
@@ -37,16 +38,18 @@ class FakeClock:
 
     @now.setter
     def now(self, value: float) -> None:
+        value = _finite(value, "now")
         with self._lock:
-            self._now = float(value)
+            self._now = value
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward; usable as a client's `sleep` so waiting costs no real time.
 
         Raises:
-            ValueError: `seconds` is negative (time does not run backwards; set `now` for that).
+            ValueError: `seconds` is negative (time does not run backwards; set `now` for that), NaN or infinite.
 
         """
+        seconds = _finite(seconds, "seconds")
         if seconds < 0:
             raise ValueError(f"cannot advance a clock by a negative duration ({seconds!r} s)")
         with self._lock:
@@ -54,3 +57,11 @@ class FakeClock:
 
     def __repr__(self) -> str:
         return f"FakeClock(now={self._now!r})"
+
+
+def _finite(value: float, name: str) -> float:
+    """`value` as a float if it is a finite number: a NaN or infinite time would stop every fake batch for good."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number of seconds, got {value!r}")
+    return number
