@@ -84,6 +84,9 @@ def test_a_deeply_nested_result_line_is_a_results_format_error(depth: int) -> No
         (nested(MAX_DEPTH + 1), False),
         (b"[" + b"[],[]," * 500 + b"[]]", True),  # many brackets, shallow: the walk runs and passes
         (json.dumps({"a": [{"b": [1, {"c": "[[[[[[[[" * 20}]}]}).encode(), True),  # brackets in strings do not nest
+        (b'{"a":[{"b":' + nested(MAX_DEPTH - 3) + b"}," + b"[1]," * 200 + b"2]}", True),  # objects and arrays mixed
+        (b'{"a":[{"b":' + nested(MAX_DEPTH - 2) + b"}," + b"[1]," * 200 + b"2]}", False),  # one level more
+        (b"[" + b"{}," * 300 + nested(MAX_DEPTH) + b"]", False),  # deep past many shallow siblings
     ],
 )
 def test_json_depth_bound(text: bytes, ok: bool) -> None:
