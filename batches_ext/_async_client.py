@@ -408,7 +408,8 @@ class AsyncBatchesClient:
             group = GroupWait(stopped, wait_options, self._clock)
             while group.pending:
                 pending = group.pending
-                async with run_each(partial(self._poll_one, gate=gate), pending, concurrency) as polls:
+                poll = partial(self._poll_one, gate=gate, deadline=group.deadline)
+                async with run_each(poll, pending, concurrency) as polls:
                     async for index, polled in polls:
                         if isinstance(polled, BaseException) and not isinstance(polled, errors.APIError):
                             raise polled
@@ -451,10 +452,11 @@ class AsyncBatchesClient:
             return refused(batch_id, exc, batch)
         return accepted(batch_id, batch)
 
-    async def _poll_one(self, batch_id: str, *, gate: RateGate) -> Batch:
-        """Retrieve one batch of a group, behind the group's rate gate."""
+    async def _poll_one(self, batch_id: str, *, gate: RateGate, deadline: Deadline | None = None) -> Batch:
+        """Retrieve one batch of a group, behind the group's rate gate (and within its wait's deadline, if any)."""
         request = self._core.retrieve_request(self._http_client(), batch_id, NOT_GIVEN)
-        return self._core.parse_batch(await self._send(request, gate=gate))
+        retry = self._core.retry_state(request, deadline, grouped=True)
+        return self._core.parse_batch(await self._send(request, gate=gate, retry=retry))
 
     # --- files and new batches -------------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ import httpx
 
 from batches_ext._batch import Batch, BatchStatus
 from batches_ext._cli_format import batches, clean
+from batches_ext._deadline import Deadline
 from batches_ext._ids import check_id
 from batches_ext._retry import is_transient, retry_delay
 from batches_ext._waiting import DEFAULT_WAIT_TIMEOUT_S, Poller, start_wait
@@ -213,18 +214,22 @@ class GroupWait:
 
     """
 
-    __slots__ = ("_pollers",)
+    __slots__ = ("_pollers", "deadline")
 
     def __init__(
         self, stopped: Iterable[CancelOutcome], wait_options: Mapping[str, Any], clock: Callable[[], float]
     ) -> None:
+        timeout = wait_options.get("timeout", DEFAULT_WAIT_TIMEOUT_S)
+        self.deadline = Deadline(timeout, clock)
+        """The group's one deadline: it bounds every poll request and retry too."""
         self._pollers = {
             outcome.batch_id: Poller(
                 outcome.batch_id,
-                timeout=wait_options.get("timeout", DEFAULT_WAIT_TIMEOUT_S),
+                timeout=timeout,
                 poll_interval=wait_options.get("poll_interval"),
                 on_update=wait_options.get("on_update"),
                 clock=clock,
+                deadline=self.deadline,
             )
             for outcome in stopped
         }

@@ -101,8 +101,9 @@ class Poller:
         poll_interval: float | None,
         on_update: Callable[[Batch], object] | None,
         clock: Callable[[], float],
+        deadline: Deadline | None = None,
     ) -> None:
-        """Start the clock on a wait of at most `timeout` seconds.
+        """Start the clock on a wait of at most `timeout` seconds (or until `deadline`, a group's shared one).
 
         Raises:
             ValueError: `timeout` or `poll_interval` is not a positive, finite number, or `on_update` is not callable.
@@ -118,7 +119,7 @@ class Poller:
         if on_update is not None and not callable(on_update):
             raise ValueError(f"on_update must be callable or None, got {on_update!r}")
         self.batch_id = batch_id
-        self.deadline = Deadline(timeout, clock)
+        self.deadline = deadline if deadline is not None else Deadline(timeout, clock)
         """The end of the wait: every request made for it (and every retry) is bounded by it too."""
         self.fixed_interval = poll_interval
         self.polls = 0

@@ -15,12 +15,15 @@ TRICKLE_INTERVAL_S = 0.2  # one byte this often: far inside any read timeout, so
 
 @contextmanager
 def stalling_server(
-    mode: str, body: bytes = b'{"id": "batch_x", "object": "batch"' + b" " * 10_000 + b"}"
+    mode: str,
+    body: bytes = b'{"id": "batch_x", "object": "batch"' + b" " * 10_000 + b"}",
+    *,
+    posts: bytes | None = None,
 ) -> Iterator[str]:
     """Serve on 127.0.0.1 and yield the base URL (`http://127.0.0.1:PORT/v1`).
 
     `mode` "silent": read the request and never answer. "trickle": send 200 headers at once, then `body` one byte
-    every `TRICKLE_INTERVAL_S`.
+    every `TRICKLE_INTERVAL_S`. With `posts`, a POST is answered at once: 200 with that JSON body.
     """
     if mode not in ("silent", "trickle"):
         raise ValueError(mode)
@@ -31,7 +34,11 @@ def stalling_server(
 
     def handle(conn: socket.socket) -> None:
         try:
-            conn.recv(65536)
+            while (request := conn.recv(65536)).startswith(b"POST") and posts is not None:
+                head = f"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len(posts)}\r\n\r\n"
+                conn.sendall(head.encode() + posts)
+            if not request:
+                return
             if mode == "silent":
                 stop.wait()
                 return

@@ -8,6 +8,7 @@ trickle that never trips a read timeout). The policy pieces are tested as tables
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -19,6 +20,7 @@ from batches_ext._cli_client import build_client
 from batches_ext._deadline import MAX_JSON_BODY_BYTES, BodyBudget, Deadline, attempt_timeouts
 from batches_ext._retry import RetryState
 from tests.conftest import API_KEY
+from tests.payloads import CANCELLING
 from tests.stalling_server import stalling_server
 
 DEADLINE_S = 1.0
@@ -38,11 +40,14 @@ class Timed:
 
     elapsed = 0.0
     error: BaseException | None = None
+    result: Any = None
 
 
-def run_against(kind: str, method: str, *, client: dict[str, Any], handler: Any = None, **kwargs: Any) -> Timed:
-    """Call `method("batch_x", **kwargs)` on a client built with `client` (by default 600 s timeouts, 2 retries,
-    real sleeps), sending through `handler` (an httpx.MockTransport handler) when given."""
+def run_against(
+    kind: str, method: str, *, client: dict[str, Any], handler: Any = None, target: object = "batch_x", **kwargs: Any
+) -> Timed:
+    """Call `method(target, **kwargs)` on a client built with `client` (by default 600 s timeouts, 2 retries, real
+    sleeps), sending through `handler` (an httpx.MockTransport handler) when given."""
     timed = Timed()
     if kind == "sync":
         http = httpx.Client(transport=httpx.MockTransport(handler)) if handler else None
@@ -50,7 +55,7 @@ def run_against(kind: str, method: str, *, client: dict[str, Any], handler: Any 
             sync_client._http_client()  # its setup is not the call's time (the machine may be loaded)
             start = time.monotonic()
             try:
-                getattr(sync_client, method)("batch_x", **kwargs)
+                timed.result = getattr(sync_client, method)(target, **kwargs)
             except errors.BatchesError as exc:
                 timed.error = exc
             timed.elapsed = time.monotonic() - start
@@ -62,7 +67,7 @@ def run_against(kind: str, method: str, *, client: dict[str, Any], handler: Any 
             async_client._http_client()
             start = time.monotonic()
             try:
-                await getattr(async_client, method)("batch_x", **kwargs)
+                timed.result = await getattr(async_client, method)(target, **kwargs)
             except errors.BatchesError as exc:
                 timed.error = exc
             timed.elapsed = time.monotonic() - start
@@ -81,6 +86,21 @@ def test_a_wait_ends_at_its_deadline_when_the_server_hangs_or_trickles(kind: str
     assert "did not reach a terminal status in time" in str(timed.error)
     assert timed.error.batch is None  # no poll ever completed
     assert DEADLINE_S <= timed.elapsed < DEADLINE_S + SLACK_S
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_cancel_many_wait_ends_at_its_deadline_when_the_polls_hang(kind: str) -> None:
+    """The cancels are answered; every poll of the group's wait hangs: the wait still ends at its deadline."""
+    with stalling_server("silent", posts=json.dumps(CANCELLING).encode()) as base_url:
+        timed = run_against(
+            kind, "cancel_many", client={"base_url": base_url}, target=["b1", "b2"], wait=True, timeout=DEADLINE_S
+        )
+    assert timed.error is None
+    assert [(o.batch_id, o.outcome, type(o.error)) for o in timed.result] == [
+        ("b1", "failed", errors.WaitTimeoutError),
+        ("b2", "failed", errors.WaitTimeoutError),
+    ]
+    assert timed.elapsed < DEADLINE_S + SLACK_S
 
 
 def test_cli_wait_timeout_ends_on_time_against_a_silent_server(
