@@ -33,8 +33,8 @@ from batches_ext._bulk import (
 from batches_ext._core import ClientCore, default_sleep, owned_httpx_args, stream_error, with_body
 from batches_ext._deadline import BodyBudget, Deadline
 from batches_ext._file import FileDeleted, FileObject
+from batches_ext._jsonl import DEFAULT_MAX_LINE_BYTES, LineSplitter, check_max_line_bytes
 from batches_ext._lifecycle import (
-    LineSplitter,
     RemainderReport,
     RemainderScan,
     Resubmission,
@@ -258,31 +258,34 @@ class BatchesClient:
             return batch
         return self._wait(batch_id, poller)
 
-    def iter_results(self, batch_or_id: Batch | str, *, errors: bool = False) -> Iterator[BatchResult]:
+    def iter_results(
+        self, batch_or_id: Batch | str, *, errors: bool = False, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    ) -> Iterator[BatchResult]:
         """Stream a batch's output file (or, with `errors=True`, its error file), one record per line.
 
-        Memory stays bounded whatever the file's size. A batch without such a file yields nothing.
+        Memory stays bounded whatever the file's size. A batch without such a file yields nothing. Lines end at
+        LF (or CRLF) only, never at U+2028 and the like, and are UTF-8 whatever the server's `charset`; a leading
+        BOM is skipped.
+
+        Args:
+            batch_or_id: the batch, or its id (retrieved first).
+            errors: read the error file instead of the output file.
+            max_line_bytes: a longer line is an error (64 MB by default), so a broken file cannot exhaust memory.
 
         Raises:
-            errors.ResultsFormatError: a line is not a batch output record (the error names the line).
+            ValueError: `max_line_bytes` is not a positive int (nothing is sent).
+            errors.ResultsFormatError: a line is not UTF-8, too long, or not a batch output record (the error
+                names the line).
             errors.APIError: the download failed.
         """
+        check_max_line_bytes(max_line_bytes)
         batch = batch_or_id if isinstance(batch_or_id, Batch) else self.retrieve(batch_or_id)
         file_id = batch.error_file_id if errors else batch.output_file_id
         if file_id is None:
             return
-        http = self._http_client()
-        response = self._send(self._core.download_request(http, file_id, NOT_GIVEN), stream=True)
-        number = 0
-        try:
-            for line in response.iter_lines():
-                number += 1
-                if line.strip():  # a blank line (e.g. a trailing newline) holds no record
-                    yield parse_result_line(line, number, file_id)
-        except httpx.RequestError as exc:
-            raise stream_error(exc, response.request) from exc
-        finally:
-            response.close()
+        for number, line in self._iter_file_lines(file_id, max_line_bytes=max_line_bytes):
+            if line.strip():  # a blank line (e.g. a trailing newline) holds no record
+                yield parse_result_line(line, number, file_id)
 
     def cancel_and_collect(self, batch_id: str, **wait_options: Unpack[WaitOptions]) -> CancelledBatch:
         """Stop a batch and return what it finished: `(batch, results, errors)`.
@@ -562,9 +565,9 @@ class BatchesClient:
         batch = batch_or_id if isinstance(batch_or_id, Batch) else self.retrieve(batch_or_id)
         scan = RemainderScan(batch, retry_failed=retry_failed)
         for file_id in scan.result_file_ids:
-            for line in self._iter_file_lines(file_id):
+            for _, line in self._iter_file_lines(file_id):
                 scan.add_result_line(line, file_id)
-        for line in self._iter_file_lines(scan.input_file_id):
+        for _, line in self._iter_file_lines(scan.input_file_id):
             if scan.take(line):
                 yield line
         scan.finish(report)
@@ -663,17 +666,20 @@ class BatchesClient:
         )
         return Resubmission(batch, results, failures, resubmitted)
 
-    def _iter_file_lines(self, file_id: str) -> Iterator[bytes]:
-        """Stream a file's lines as bytes (each without its newline)."""
+    def _iter_file_lines(
+        self, file_id: str, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    ) -> Iterator[tuple[int, bytes]]:
+        """Stream a file's lines, numbered from 1, as their exact bytes (each without its newline; `LineSplitter`)."""
         http = self._http_client()
         response = self._send(self._core.download_request(http, file_id, NOT_GIVEN), stream=True)
-        splitter = LineSplitter()
+        splitter = LineSplitter(file_id, max_line_bytes=max_line_bytes)
         try:
             for chunk in response.iter_bytes():
-                for line in splitter.feed(chunk):
-                    yield line
+                first = splitter.lines + 1
+                for number, line in enumerate(splitter.feed(chunk), first):
+                    yield number, line
             for line in splitter.end():
-                yield line
+                yield splitter.lines, line
         except httpx.RequestError as exc:
             raise stream_error(exc, response.request) from exc
         finally:

@@ -19,6 +19,7 @@ import httpx
 from batches_ext._batch import Batch
 from batches_ext._ids import check_id
 from batches_ext._json import JSONDepthError, loads
+from batches_ext._jsonl import decode_line
 from batches_ext._results import BatchResult, parse_result_line
 from batches_ext._settings import NotGiven, TimeoutTypes
 from batches_ext.errors import APIResponseValidationError, RemainderConflictError, ResultsFormatError
@@ -34,7 +35,6 @@ __all__ = [
     "METADATA_MAX_KEY_CHARS",
     "METADATA_MAX_VALUE_CHARS",
     "ORIGIN_KEY",
-    "LineSplitter",
     "RemainderReport",
     "RemainderScan",
     "Resubmission",
@@ -197,37 +197,6 @@ def remainder_filename(batch_id: str) -> str:
 # --- the remainder -------------------------------------------------------------------------------------------------
 
 
-class LineSplitter:
-    """Bytes in, whole lines out (each without its newline, every other byte kept), for streamed JSONL.
-
-    A line longer than a chunk is gathered piece by piece and joined once: linear in its length, whatever the file.
-    """
-
-    __slots__ = ("_pieces",)
-
-    def __init__(self) -> None:
-        self._pieces: list[bytes] = []
-
-    def feed(self, chunk: bytes) -> list[bytes]:
-        """The lines `chunk` completes."""
-        if b"\n" not in chunk:
-            if chunk:
-                self._pieces.append(chunk)
-            return []
-        if self._pieces:
-            self._pieces.append(chunk)
-            chunk = b"".join(self._pieces)
-        lines = chunk.split(b"\n")
-        tail = lines.pop()
-        self._pieces = [tail] if tail else []
-        return lines
-
-    def end(self) -> list[bytes]:
-        """The last line, when the data did not end with a newline."""
-        tail, self._pieces = b"".join(self._pieces), []
-        return [tail] if tail else []
-
-
 @dataclass(slots=True)
 class RemainderReport:
     """What a remainder scan found: counts by outcome (see `_results.classify_result`) and the ids in conflict."""
@@ -341,8 +310,9 @@ class RemainderScan:
         line_number = self._line_numbers[self.input_file_id] = self._line_numbers.get(self.input_file_id, 0) + 1
         if not line.strip():
             return False
+        text = decode_line(line, self.input_file_id, line_number)
         try:
-            request = loads(line)
+            request = loads(text)
         except ValueError as exc:
             raise ResultsFormatError(
                 f"not valid JSON ({exc})", file_id=self.input_file_id, line_number=line_number

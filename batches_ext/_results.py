@@ -17,6 +17,7 @@ from typing import Any, Final, Literal, NamedTuple
 
 from batches_ext._batch import Batch
 from batches_ext._json import loads
+from batches_ext._jsonl import decode_line
 from batches_ext.errors import ResultsFormatError
 
 __all__ = ["NOT_RUN_CODES", "BatchResult", "CancelledBatch", "Outcome", "classify_result", "parse_result_line"]
@@ -118,13 +119,15 @@ class CancelledBatch(NamedTuple):
 
 
 def parse_result_line(line: str | bytes, line_number: int, file_id: str) -> BatchResult:
-    """Decode one line of an output or error file.
+    """Decode one line of an output or error file (bytes are UTF-8, strictly).
 
     Raises:
-        ResultsFormatError: the line is not a JSON batch output object; the error names the file and line.
+        ResultsFormatError: the line is not UTF-8, or not a JSON batch output object; the error names the file and
+            line.
     """
+    text = decode_line(line, file_id, line_number) if isinstance(line, bytes) else line
     try:
-        record = loads(line)
+        record = loads(text)
     except ValueError as exc:
         raise ResultsFormatError(f"not valid JSON ({exc})", file_id=file_id, line_number=line_number) from None
     problem = _record_problem(record)

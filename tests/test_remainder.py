@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from batches_ext import AsyncBatchesClient, Batch, BatchesClient, errors
+from batches_ext._jsonl import LineSplitter
 from batches_ext._lifecycle import (
     ORIGIN_KEY,
-    LineSplitter,
     RemainderReport,
     RemainderScan,
     check_metadata,
@@ -78,8 +78,8 @@ def test_classify_result(record: dict[str, Any], outcome: str) -> None:
 
 
 def test_line_splitter_keeps_every_byte_but_the_newline() -> None:
-    splitter = LineSplitter()
-    assert splitter.feed(b'{"a":1}\r\n{"b"') == [b'{"a":1}\r']
+    splitter = LineSplitter("file-x")
+    assert splitter.feed(b'{"a":1}\r\n{"b"') == [b'{"a":1}']
     assert splitter.feed(b":2}\n\n") == [b'{"b":2}', b""]
     assert splitter.feed(b'{"c":3}') == []
     assert splitter.end() == [b'{"c":3}']
@@ -87,7 +87,7 @@ def test_line_splitter_keeps_every_byte_but_the_newline() -> None:
 
 
 def test_line_splitter_gathers_a_line_longer_than_its_chunks() -> None:
-    splitter = LineSplitter()
+    splitter = LineSplitter("file-x")
     assert [splitter.feed(b"ab"), splitter.feed(b""), splitter.feed(b"cd")] == [[], [], []]
     assert splitter.feed(b"e\nf") == [b"abcde"]
     assert splitter.feed(b"\n") == [b"f"]
@@ -245,10 +245,10 @@ def test_expiry_keeps_what_finished_and_resubmits_the_rest(tmp_path: Path) -> No
     assert expired.status == "expired"
     assert [r.custom_id for r in client.iter_results(expired)] == ["r0", "r1"]
     assert {r.error["code"] for r in client.iter_results(expired, errors=True) if r.error} == {"batch_expired"}
-    assert list(client.remainder(batch.id)) == [request_line(f"r{i}") + b"\r" for i in range(2, 5)]
+    assert list(client.remainder(batch.id)) == [request_line(f"r{i}") for i in range(2, 5)]  # CRLF is a newline
     out = tmp_path / "rest.jsonl"
     report = client.write_remainder(expired, out)
-    assert out.read_bytes() == b"".join(request_line(f"r{i}") + b"\r\n" for i in range(2, 5))
+    assert out.read_bytes() == b"".join(request_line(f"r{i}") + b"\n" for i in range(2, 5))
     assert (report.finished, report.to_resubmit, report.failed) == (2, 3, 0)
 
 

@@ -63,7 +63,7 @@ RULES: list[tuple[str, str]] = [
     (rf"(?<!def )\bself\.({AWAITED_METHODS})\(", r"await self.\1("),
     (r"\bfor line in response\.iter_lines\(\)", "async for line in response.aiter_lines()"),
     (r"\bfor chunk in response\.iter_bytes\(\)", "async for chunk in response.aiter_bytes()"),
-    (rf"\bfor (\w+) in self\.({ITERATED_METHODS})\(", r"async for \1 in self.\2("),
+    (rf"\bfor (\w+(?:, \w+)?) in self\.({ITERATED_METHODS})\(", r"async for \1 in self.\2("),
     (r"\bhttp\.send\(", "await http.send("),
     # cancel_many's workers: threads in the sync client, tasks in the async one (same contract, see _tasks.py).
     (r"from batches_ext\._threads import run_each", "from batches_ext._tasks import run_each"),
