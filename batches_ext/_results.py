@@ -5,8 +5,9 @@ Each line is OpenAI's batch output object:
 Other servers vary it (PROVIDERS.md): no `id` (Azure), the batch's id in `id` or in `batch_id`, no `request_id` or a
 bare hex one. A failed HTTP request keeps `error: null` and carries its error in `response.body.error`; a request that
 never ran has `response: null` and a top-level `error`. A `BatchResult` keeps the decoded line, so `to_dict()` is
-lossless, checks once the two fields everything needs (`custom_id`, and a `response` with an integer `status_code` or
-an `error`), and reads the others tolerantly: a field of an unexpected type reads as None.
+lossless, and its stored bytes (`raw`); it checks once the two fields everything needs (`custom_id`, and a `response`
+with an integer `status_code` or an `error`), and reads the others tolerantly: a field of an unexpected type reads as
+None.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ __all__ = ["NOT_RUN_CODES", "BatchResult", "CancelledBatch", "Outcome", "classif
 class BatchResult:
     """The outcome of one request of a batch: its HTTP response, or an error that kept it from running."""
 
-    __slots__ = ("_record", "line_number")
+    __slots__ = ("_record", "line_number", "raw")
 
-    def __init__(self, record: dict[str, Any], line_number: int) -> None:
+    def __init__(self, record: dict[str, Any], line_number: int, raw: bytes = b"") -> None:
         """Wrap an already checked record; `parse_result_line` builds one from a line of text."""
         self._record = record
         self.line_number = line_number
+        self.raw = raw
+        """The line exactly as the file stored it (UTF-8, without its newline): to copy records byte for byte."""
 
     @property
     def custom_id(self) -> str:
@@ -125,7 +128,10 @@ def parse_result_line(line: str | bytes, line_number: int, file_id: str) -> Batc
         ResultsFormatError: the line is not UTF-8, or not a JSON batch output object; the error names the file and
             line.
     """
-    text = decode_line(line, file_id, line_number) if isinstance(line, bytes) else line
+    if isinstance(line, bytes):
+        raw, text = line, decode_line(line, file_id, line_number)
+    else:
+        raw, text = line.encode("utf-8", "surrogatepass"), line
     try:
         record = loads(text)
     except ValueError as exc:
@@ -133,7 +139,7 @@ def parse_result_line(line: str | bytes, line_number: int, file_id: str) -> Batc
     problem = _record_problem(record)
     if problem:
         raise ResultsFormatError(problem, file_id=file_id, line_number=line_number)
-    return BatchResult(record, line_number)
+    return BatchResult(record, line_number, raw)
 
 
 def _string(value: object) -> str | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import math
 import os
 import sys
@@ -528,13 +527,22 @@ def _results(session: _Session) -> int:
             kind = "error" if args.errors else "output"
             session.say(f"note: batch {batch.id} ({batch.status}) has no {kind} file yet; nothing to print")
             return EXIT_OK
-        out = session.out
+        write = _line_writer(session.out)
         for result in client.iter_results(batch, errors=args.errors):
-            # One record per line, as in the file; the stream's buffer is flushed as it fills, so memory
+            # One record per line, its bytes as stored; the stream's buffer is flushed as it fills, so memory
             # stays bounded and `| head` sees lines before the download ends.
-            out.write(json.dumps(result.to_dict()) + "\n")
-        out.flush()
+            write(result.raw + b"\n")
+        session.out.flush()
     return EXIT_OK
+
+
+def _line_writer(out: TextIO) -> Callable[[bytes], object]:
+    """Write bytes to `out` unchanged: to its binary buffer when it has one, else as the UTF-8 text they are."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        return lambda data: out.write(data.decode("utf-8"))
+    out.flush()  # whatever the text layer holds goes first
+    return buffer.write  # type: ignore[no-any-return]
 
 
 def _serve_fake(session: _Session) -> int:
