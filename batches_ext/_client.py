@@ -32,6 +32,7 @@ from batches_ext._bulk import (
 )
 from batches_ext._core import ClientCore, default_sleep, owned_httpx_args, stream_error, with_body
 from batches_ext._deadline import BodyBudget, Deadline
+from batches_ext._download import ResumableRead
 from batches_ext._file import FileDeleted, FileObject
 from batches_ext._jsonl import DEFAULT_MAX_LINE_BYTES, LineSplitter, check_max_line_bytes
 from batches_ext._lifecycle import (
@@ -669,21 +670,49 @@ class BatchesClient:
     def _iter_file_lines(
         self, file_id: str, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     ) -> Iterator[tuple[int, bytes]]:
-        """Stream a file's lines, numbered from 1, as their exact bytes (each without its newline; `LineSplitter`)."""
-        http = self._http_client()
-        response = self._send(self._core.download_request(http, file_id, NOT_GIVEN), stream=True)
-        splitter = LineSplitter(file_id, max_line_bytes=max_line_bytes)
-        try:
-            for chunk in response.iter_bytes():
-                first = splitter.lines + 1
-                for number, line in enumerate(splitter.feed(chunk), first):
-                    yield number, line
-            for line in splitter.end():
-                yield splitter.lines, line
-        except httpx.RequestError as exc:
-            raise stream_error(exc, response.request) from exc
-        finally:
-            response.close()
+        """Stream a file's lines, numbered from 1, as their exact bytes (each without its newline; `LineSplitter`).
+
+        A break resumes after the last whole line (see `_download`): every line is yielded once, in order.
+        """
+        read = ResumableRead(file_id, splitter=LineSplitter(file_id, max_line_bytes=max_line_bytes))
+        for chunk in self._file_chunks(read):
+            first = read.records + 1
+            for number, line in enumerate(read.lines_of(chunk), first):
+                yield number, line
+        for line in read.end_lines():
+            yield read.records, line
+
+    def _file_chunks(self, read: ResumableRead) -> Iterator[bytes]:
+        """The bytes of `read`'s file from its offset on, resuming after each break (decisions: `ResumableRead`).
+
+        Raises:
+            errors.ResultsDownloadError: a break could not be resumed within the retry budget.
+            errors.APIError: the first request failed (nothing was read).
+        """
+        request = self._core.download_request(self._http_client(), read.file_id, NOT_GIVEN)
+        retry = self._core.retry_state(request)
+        while True:
+            read.prepare(request)
+            try:
+                response = self._send(request, stream=True, retry=retry)
+            except errors.APIError as exc:
+                if read.breaks:
+                    raise read.failure(exc.message, exc) from exc
+                raise
+            try:
+                if not read.begin(response):
+                    continue  # a 206 for another range than asked: ask for the whole file
+                for chunk in response.iter_bytes():
+                    yield read.take(chunk)
+                read.check_complete()
+            except httpx.TransportError as exc:
+                self._sleep(read.after_break(exc, retry))
+                continue
+            except httpx.RequestError as exc:
+                raise stream_error(exc, request) from exc
+            finally:
+                response.close()
+            return
 
     def _send(
         self,
@@ -697,7 +726,8 @@ class BatchesClient:
 
         A body is read whole (except a 2xx's with `stream`) within the attempt's time limit and a size cap
         (`BodyBudget`). With `gate`, no attempt starts while the group is paused, and a 429 pauses the group. With
-        `retry` (its deadline, when it has one, bounds every attempt and sleep), the caller can see what happened.
+        `retry` (its deadline, when it has one, bounds every attempt and sleep), the caller can see what happened; a
+        download's resumptions share one, so they count against one budget.
         """
         http = self._http_client()
         retry = retry if retry is not None else self._core.retry_state(request, grouped=gate is not None)

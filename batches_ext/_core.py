@@ -126,6 +126,7 @@ class ClientCore:
         kwargs = self._download_kwargs(file_id=check_id(file_id, "file_id"))
         request = self.build(http, kwargs, timeout)
         request.headers["Accept"] = "application/octet-stream, application/jsonl, */*"
+        request.headers["Accept-Encoding"] = "identity"  # byte offsets (Range, Content-Length) count stored bytes
         return request
 
     def build(

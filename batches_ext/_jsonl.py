@@ -104,6 +104,10 @@ class LineSplitter:
         self.line_end += len(tail)
         return self._finish([tail], carriage=tail.endswith(b"\r"))
 
+    def rewind(self) -> None:
+        """Forget the partial line: the bytes after `line_end` will be fed again (a resumed download)."""
+        self._pieces, self._pending = [], 0
+
     def _finish(self, lines: list[bytes], *, carriage: bool) -> list[bytes]:
         if self._at_start and lines:
             self._at_start = False

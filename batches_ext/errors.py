@@ -14,7 +14,8 @@ BatchesError
 │   │   ├── RateLimitError               429
 │   │   └── InternalServerError          5xx
 │   ├── APIConnectionError        no response: DNS, refused, reset, TLS, ...
-│   │   └── APITimeoutError       the request timed out
+│   │   ├── APITimeoutError       the request timed out
+│   │   └── ResultsDownloadError  a results download broke and could not be resumed; says how far it got
 │   └── APIResponseValidationError  a 2xx whose body is not what the API documents
 ├── WaitTimeoutError              a wait passed its deadline; carries the last Batch seen
 ├── ResultsFormatError            a line of a results file is not a batch output record
@@ -53,6 +54,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RemainderConflictError",
+    "ResultsDownloadError",
     "ResultsFormatError",
     "UnprocessableEntityError",
     "WaitTimeoutError",
@@ -191,6 +193,20 @@ class APITimeoutError(APIConnectionError):
 
     def __init__(self, message: str = "Request timed out.", *, request: httpx.Request | None = None) -> None:
         super().__init__(message, request=request)
+
+
+class ResultsDownloadError(APIConnectionError):
+    """A file download broke and could not be resumed within the retry budget (the cause is the last failure).
+
+    `records` lines were read whole (and yielded) and `bytes_read` bytes of the file kept before it stopped.
+    """
+
+    def __init__(
+        self, message: str, *, request: httpx.Request | None = None, records: int = 0, bytes_read: int = 0
+    ) -> None:
+        super().__init__(message, request=request)
+        self.records = records
+        self.bytes_read = bytes_read
 
 
 class APIResponseValidationError(APIError):

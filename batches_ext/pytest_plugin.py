@@ -12,6 +12,16 @@ To test against Azure OpenAI or another provider's shape, mark the test; the fix
     def test_on_azure(fake_batch_api, batches_client):   # batches_client is an AzureBatchesClient
         ...
 
+Faults are the fake's own methods: `fake_batch_api.inject_errors(1, 503)`, `drop_connections(1)`,
+`slow_responses(1, 30)`, and for downloads `cut_downloads(1000, 5000)` (the next two file downloads drop after that
+many bytes; `every=True` cuts every one). `@pytest.mark.fake_batch_api(ranges=False)` makes downloads ignore `Range`:
+
+    @pytest.mark.fake_batch_api(ranges=False)
+    def test_resumes(fake_batch_api, batches_client):
+        data = fake_batch_api.add_batch("batch_1", status="completed", total=50, completed=50)
+        fake_batch_api.cut_downloads(1000, 20_000)
+        assert len(list(batches_client.iter_results("batch_1"))) == 50
+
 pytest loads this module in every session of every project where batches-ext is installed, so it imports only
 pytest at load time; the fake and the clients are imported when a fixture is first used.
 """
@@ -44,7 +54,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the `fake_batch_api` marker."""
     config.addinivalue_line(
         "markers",
-        f"{_MARKER}(**options): options of the fake_batch_api fixture (azure=True, shape='azure', cancel_delay=...); "
+        f"{_MARKER}(**options): options of the fake_batch_api fixture (azure=True, shape='azure', cancel_delay=..., "
+        "ranges=False); "
         "api_version='2024-10-21' puts the Azure client fixtures on Azure's dated surface",
     )
 

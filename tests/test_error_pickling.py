@@ -81,6 +81,7 @@ def _every_error() -> list[errors.BatchesError]:
         errors.WaitTimeoutError("late", batch=Batch.from_dict(CANCELLING, request_id="req_wait")),
         errors.WaitTimeoutError("late", batch=None),
         errors.ResultsFormatError("not JSON", file_id="file_1", line_number=3),
+        errors.ResultsDownloadError("broke", request=request, records=7, bytes_read=9000),
         errors.RemainderConflictError("ambiguous", report=RemainderReport()),
     ]
 
@@ -97,7 +98,17 @@ def test_errors_survive_pickling_without_the_key(exc: errors.BatchesError) -> No
     copy = pickle.loads(data)  # noqa: S301 - our own bytes
     assert type(copy) is type(exc)
     assert str(copy) == str(exc)
-    for name in ("message", "status_code", "request_id", "body", "code", "file_id", "line_number"):
+    for name in (
+        "message",
+        "status_code",
+        "request_id",
+        "body",
+        "code",
+        "file_id",
+        "line_number",
+        "records",
+        "bytes_read",
+    ):
         assert getattr(copy, name, None) == getattr(exc, name, None)
     if isinstance(exc, errors.APIStatusError):
         assert copy.response.status_code == exc.status_code

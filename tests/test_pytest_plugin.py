@@ -178,3 +178,25 @@ def test_the_marker_puts_the_fixtures_on_azure_in_a_providers_shape(pytester: py
         """
     )
     pytester.runpytest("-W", "error", "-p", "no:cacheprovider", "--strict-markers").assert_outcomes(passed=3)
+
+
+def test_download_faults_through_the_fixtures(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_user="""
+        import pytest
+
+        @pytest.mark.fake_batch_api(ranges=False)
+        def test_resumes(fake_batch_api, batches_client):
+            fake_batch_api.add_batch("batch_1", status="completed", total=50, completed=50)
+            fake_batch_api.cut_downloads(1000, 20_000)
+            assert len(list(batches_client.iter_results("batch_1"))) == 50
+            assert fake_batch_api.ranges is False
+            assert sum("range" in headers for headers in fake_batch_api.request_headers) == 2  # asked, not honoured
+
+        def test_forgets_a_cut(fake_batch_api, batches_client):
+            fake_batch_api.cut_downloads(10)
+        """
+    )
+    result = pytester.runpytest("-W", "error", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, errors=1)  # the forgetful test passes, then its teardown fails
+    result.stdout.fnmatch_lines(["*1 injected fault(s) were never used (cut)*"])

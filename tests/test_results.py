@@ -188,22 +188,31 @@ def test_stopping_early_closes_the_stream() -> None:
     assert closed == [True]
 
 
-def test_connection_lost_mid_stream_is_an_api_connection_error() -> None:
+def test_a_break_that_never_progresses_ends_saying_how_far_it_got() -> None:
+    line = json.dumps(output_line(1)).encode() + b"\n"
+
     class Body(httpx.SyncByteStream):
         def __iter__(self) -> Iterator[bytes]:
-            yield json.dumps(output_line(1)).encode() + b"\n"
+            yield line
             raise httpx.ReadError("connection reset")
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=Body())
+        return httpx.Response(200, stream=Body())  # ignores Range: the same first line, then the same break
 
-    with BatchesClient(api_key=API_KEY, http_client=httpx.Client(transport=httpx.MockTransport(handler))) as client:
+    sleeps: list[float] = []
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with BatchesClient(api_key=API_KEY, http_client=http, max_retries=2, sleep=sleeps.append) as client:
         results = client.iter_results(Batch.from_dict(CANCELLED))
         assert next(results).custom_id == "request-1"
-        with pytest.raises(
-            errors.APIConnectionError, match="Connection lost while reading GET /v1/files/file-out/content"
-        ):
+        with pytest.raises(errors.ResultsDownloadError) as info:
             next(results)
+    assert str(info.value) == (
+        "download of file-out failed after 3 breaks: ReadError: connection reset; "
+        f"read 1 records, {len(line)} of ? bytes"
+    )
+    assert isinstance(info.value, errors.APIConnectionError)
+    assert (info.value.records, info.value.bytes_read) == (1, len(line))
+    assert len(sleeps) == 2  # the client's max_retries: two resumptions without progress, then the error
 
 
 def test_streaming_memory_stays_bounded() -> None:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hmac
 import math
+import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
@@ -20,7 +23,7 @@ from batches_ext.testing._azure import DEFAULT_TOKEN_LIFETIME_S, AzureFront
 from batches_ext.testing._faults import Fault, FaultQueue, fault_reply
 from batches_ext.testing._requests import Responder
 from batches_ext.testing._store import BatchStore, NotCancellableError, UnknownCursorError
-from batches_ext.testing._wire import Reply, binary_reply, error_reply, json_reply, mask_key
+from batches_ext.testing._wire import FileBody, Reply, binary_reply, error_reply, json_reply, mask_key
 
 if TYPE_CHECKING:
     import httpx
@@ -47,6 +50,7 @@ _WRONG_KEY: Final = "Incorrect API key provided: {masked}. You can find your API
 # `GET /batches`: page sizes (OpenAI's documented range and default, seeds/ and shared/PROVIDERS.md "Listing").
 LIST_LIMIT_DEFAULT: Final = 20
 LIST_LIMIT_MAX: Final = 100
+_RANGE: Final = re.compile(r"bytes=(\d+)-(\d*)")
 
 
 class SentHeaders(dict[str, str]):
@@ -91,6 +95,8 @@ class FakeBatchAPI:
             `issue_ad_token()` as `Authorization: Bearer`), serve Azure's paths, answer 401 and 404 in Azure's shape.
         shape: answer in another provider's shape: a preset (`"azure"`, `"zhipu"`, `"groq"`, `"cerebras"`), a
             quirk (`"iso_timestamps"`, `"upper_status"`, ...; `FakeBatchAPI.shape_quirks` lists them), or several.
+        ranges: file downloads honour `Range: bytes=N-` with a 206 (the default), or ignore it and send the whole
+            file (False); settable later as `fake.ranges`.
 
     Raises:
         ValueError: `api_key` is empty, `cancel_delay` is negative or not finite, or `shape` is unknown.
@@ -115,6 +121,7 @@ class FakeBatchAPI:
         responder: Responder | None = None,
         azure: bool = False,
         shape: str | Iterable[str] | None = None,
+        ranges: bool = True,
     ) -> None:
         if isinstance(request_rate, bool) or not isinstance(request_rate, int | float):
             raise TypeError(f"request_rate must be a number of requests per second, got {request_rate!r}")
@@ -138,6 +145,8 @@ class FakeBatchAPI:
         self._request_headers: list[SentHeaders] = []
         self._azure = AzureFront(api_key, self._clock) if azure else None
         self._shape = _shapes.check_shape(shape)
+        self.ranges = bool(ranges)
+        """Whether file downloads honour `Range: bytes=N-` (a 206); when False they ignore it (the whole file, 200)."""
 
     # --- configuration -------------------------------------------------------------------------------------------
 
@@ -252,18 +261,27 @@ class FakeBatchAPI:
         if not self._store.remove(batch_id):
             raise KeyError(f"no batch with id {batch_id!r}")
 
-    def add_file(self, file_id: str, content: bytes) -> None:
+    def add_file(self, file_id: str, content: bytes | os.PathLike[str]) -> None:
         """Store (or replace) a file that `GET /v1/files/{file_id}/content` returns.
 
+        `content` is the bytes, or the path of a file on disk: that file is served from disk in pieces, never held
+        in memory (a results file of any size; it must stay in place while the fake serves it).
+
         Raises:
-            ValueError: `file_id` is empty.
-            TypeError: `content` is not bytes.
+            ValueError: `file_id` is empty, or the path is not a file.
+            TypeError: `content` is neither bytes nor a path.
 
         """
         if not isinstance(file_id, str) or not file_id:
             raise ValueError(f"file_id must be a non-empty str, got {file_id!r}")
+        if isinstance(content, os.PathLike):
+            path = Path(content)
+            if not path.is_file():
+                raise ValueError(f"{path} is not a file")
+            self._store.add_file(file_id, path)
+            return
         if not isinstance(content, bytes | bytearray | memoryview):
-            raise TypeError(f"content must be bytes, got {type(content).__name__}")
+            raise TypeError(f"content must be bytes or a path, got {type(content).__name__}")
         self._store.add_file(file_id, bytes(content))
 
     def get_file(self, file_id: str) -> bytes:
@@ -361,6 +379,21 @@ class FakeBatchAPI:
         """
         self._faults.add_delays(count, seconds, share=share, seed=seed)
 
+    def cut_downloads(self, *after: int, every: bool = False) -> None:
+        """Drop the connection of the next file downloads after `after[0]`, `after[1]`, ... bytes of their bodies.
+
+        Each value is used by one download (`GET /files/{id}/content`), in order; other requests pass. With
+        `every=True` (one value), every download is cut after that many bytes of its body until `clear_faults()`.
+        A cut body still declares its full `Content-Length`: the transport raises `httpx.RemoteProtocolError`
+        after the bytes, the server closes its socket (httpx: "peer closed connection without sending complete
+        message body"). A body shorter than the cut is sent whole.
+
+        Raises:
+            ValueError: a value is not a non-negative int, or `every=True` with other than one value.
+
+        """
+        self._faults.add_cuts(after, every=every)
+
     @property
     def pending_faults(self) -> list[Fault]:
         """Injected faults no request has used yet, in the order they will be used."""
@@ -434,7 +467,7 @@ class FakeBatchAPI:
             case "GET", ["", "v1", "batches", batch_id] if batch_id:
                 return self._retrieve(batch_id)
             case "GET", ["", "v1", "files", file_id, "content"] if file_id:
-                return self._download(file_id)
+                return self._download(file_id, headers.get("range"))
             case "POST", ["", "v1", "batches"]:
                 return lifecycle.create_batch_reply(self._store, body)
             case "POST", ["", "v1", "files"]:
@@ -514,12 +547,22 @@ class FakeBatchAPI:
             return error_reply(404, f"No batch found with id '{batch_id}'.")
         return json_reply(200, batch)
 
-    def _download(self, file_id: str) -> Reply:
-        content = self._store.file(file_id)
-        if content is None:
+    def _download(self, file_id: str, range_header: str | None) -> Reply:
+        source = self._store.file_source(file_id)
+        if source is None:
             # OpenAI's wording for a missing file.
             return error_reply(404, f"No such File object: {file_id}", param="id")
-        return binary_reply(content)
+        size = len(source) if isinstance(source, bytes) else source.stat().st_size
+        start = _range_start(range_header) if self.ranges else None
+        if start is not None and start >= size:
+            return error_reply(416, "Requested range not satisfiable.", headers={"content-range": f"bytes */{size}"})
+        cut = self._faults.take_cut()
+        if start is None:
+            return binary_reply(
+                FileBody(source, 0, size, cut), headers={"accept-ranges": "bytes"} if self.ranges else {}
+            )
+        headers = {"accept-ranges": "bytes", "content-range": f"bytes {start}-{size - 1}/{size}"}
+        return binary_reply(FileBody(source, start, size, cut), 206, headers)
 
     def __repr__(self) -> str:
         batches, files = self._store.sizes()
@@ -529,3 +572,9 @@ class FakeBatchAPI:
             f"FakeBatchAPI(batches={batches}, files={files}, cancel_delay={self._cancel_delay!r}, "
             f"requests={len(self._requests)}{mode}{shape})"
         )
+
+
+def _range_start(value: str | None) -> int | None:
+    """The first byte a `Range: bytes=N-` (or `bytes=N-M`, read as `N-`) asks for; None for no or another range."""
+    match = _RANGE.fullmatch((value or "").strip())
+    return int(match[1]) if match else None

@@ -2,7 +2,9 @@
 
 Faults queue up in the order they were injected and each one is used by exactly one request, whatever its route
 (auth and routing come after, as behind a real load balancer). Each delivery path applies them its own way:
-the in-process transport raises httpx's exceptions, the real server closes or stalls its socket.
+the in-process transport raises httpx's exceptions, the real server closes or stalls its socket. Cuts are the
+exception: they queue apart and each is used by the next file download (`GET /files/{id}/content`) that sends a
+body, which drops its connection after that many bytes; a standing cut applies to every download until cleared.
 
 A group of faults injected with a `share` below 1 hits each coming request with that probability (drawn from its
 own `random.Random(seed)`, so a run can be repeated) until all of them are used; the requests it spares pass
@@ -16,7 +18,7 @@ import math
 import random
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -24,7 +26,7 @@ from batches_ext.testing._wire import Reply, error_reply
 
 __all__ = ["Fault", "FaultQueue", "fault_reply"]
 
-FaultKind = Literal["error", "drop", "slow"]
+FaultKind = Literal["error", "drop", "slow", "cut"]
 
 # What the API says with each status (type, code, message), so an injected error reads like a real one.
 _ERRORS: Final[dict[int, tuple[str, str | None, str]]] = {
@@ -37,7 +39,7 @@ _ERRORS: Final[dict[int, tuple[str, str | None, str]]] = {
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """One injected fault: an error reply, a dropped connection, or a delay before the normal answer.
+    """One injected fault: an error reply, a dropped connection, a delay, or a download cut after `after` bytes.
 
     `share` is the probability that it hits any one coming request (1: the next one).
     """
@@ -47,6 +49,7 @@ class Fault:
     headers: Mapping[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     share: float = 1.0
+    after: int = 0
 
 
 @dataclass(slots=True)
@@ -93,6 +96,8 @@ class FaultQueue:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._groups: deque[_Group] = deque()
+        self._cuts: deque[Fault] = deque()
+        self._standing_cut: int | None = None
 
     def add_errors(
         self, count: int, status: int, headers: Mapping[str, str] | None, *, share: float = 1.0, seed: int | None = None
@@ -136,6 +141,32 @@ class FaultQueue:
             raise ValueError(f"seconds must not be negative, got {seconds!r}")
         self._add(count, Fault("slow", seconds=float(seconds), share=_check_share(share, seed)), seed)
 
+    def add_cuts(self, after: Iterable[int], *, every: bool) -> None:
+        """Cut the next downloads after each of `after` bytes in turn; with `every`, cut every download (one value).
+
+        Raises:
+            ValueError: a value is not a non-negative int, or `every` with other than one value.
+
+        """
+        points = list(after)
+        for point in points:
+            if isinstance(point, bool) or not isinstance(point, int) or point < 0:
+                raise ValueError(f"a cut point must be a non-negative int (bytes), got {point!r}")
+        if every and len(points) != 1:
+            raise ValueError(f"every=True takes one cut point, got {len(points)}")
+        with self._lock:
+            if every:
+                self._standing_cut = points[0]
+            else:
+                self._cuts.extend(Fault("cut", after=point) for point in points)
+
+    def take_cut(self) -> int | None:
+        """Where the download being answered is cut (bytes of its body), or None."""
+        with self._lock:
+            if self._cuts:
+                return self._cuts.popleft().after
+            return self._standing_cut
+
     def _add(self, count: int, fault: Fault, seed: int | None) -> None:
         if not count:
             return
@@ -157,11 +188,14 @@ class FaultQueue:
             return group.fault
 
     def pending(self) -> list[Fault]:
-        """The faults not used yet, in order."""
+        """The faults not used yet, in order (queued cuts last; a standing cut is never pending)."""
         with self._lock:
-            return [fault for group in self._groups for fault in [group.fault] * group.remaining]
+            queued = [fault for group in self._groups for fault in [group.fault] * group.remaining]
+            return [*queued, *self._cuts]
 
     def clear(self) -> None:
-        """Drop every queued fault."""
+        """Drop every queued fault and the standing cut."""
         with self._lock:
             self._groups.clear()
+            self._cuts.clear()
+            self._standing_cut = None

@@ -26,7 +26,7 @@ from typing import IO, Any, Final, Self
 from batches_ext.testing._app import DEFAULT_API_KEY, DEFAULT_CANCEL_DELAY_S, FakeBatchAPI
 from batches_ext.testing._demo import seed_demo
 from batches_ext.testing._lifecycle_routes import FILE_MAX_BYTES
-from batches_ext.testing._wire import Reply, error_reply, mask_key
+from batches_ext.testing._wire import FileBody, Reply, error_reply, mask_key
 
 __all__ = ["FakeServer", "serve"]
 
@@ -165,6 +165,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("content-length", str(len(reply.body)))
         self.end_headers()
         if head:
+            return
+        if isinstance(reply.body, FileBody):
+            for piece in reply.body.pieces():
+                self.wfile.write(piece)
+            if reply.body.sent < len(reply.body):
+                self.close_connection = True  # a cut download: the client sees the body end short
             return
         view = memoryview(reply.body)
         for start in range(0, len(view), _CHUNK):

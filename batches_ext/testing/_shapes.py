@@ -90,7 +90,9 @@ def check_shape(shape: str | Iterable[str] | None) -> frozenset[str]:
 
 def render(reply: Reply, quirks: frozenset[str]) -> Reply:
     """`reply` with its batch (or page of batches) in the shape; other replies are returned as they are."""
-    if not quirks or not 200 <= reply.status < 300 or reply.headers.get("content-type") != JSON_TYPE:
+    if not quirks or not 200 <= reply.status < 300 or not isinstance(reply.body, bytes):
+        return reply
+    if reply.headers.get("content-type") != JSON_TYPE:
         return reply
     payload = json.loads(reply.body)
     if not isinstance(payload, dict):

@@ -35,6 +35,7 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 from batches_ext.testing import _results
@@ -194,7 +195,7 @@ class BatchStore:
         self._cancel_delay = cancel_delay
         self._lock = threading.RLock()
         self._batches: dict[str, _Record] = {}
-        self._files: dict[str, bytes] = {}
+        self._files: dict[str, bytes | Path] = {}  # a Path: served from disk, never read whole
         self._order: list[_OrderKey] = []  # every stored batch's order key, sorted (oldest first): the listing's index
         self._added = itertools.count()
         self._file_info: dict[str, dict[str, Any]] = {}  # the file object's fields besides id and bytes
@@ -345,22 +346,31 @@ class BatchStore:
 
     # --- files ---------------------------------------------------------------------------------------------------
 
-    def add_file(self, file_id: str, content: bytes) -> None:
-        """Store (or replace) a file's content."""
+    def add_file(self, file_id: str, content: bytes | Path) -> None:
+        """Store (or replace) a file's content: its bytes, or the path it is served from."""
         with self._lock:
             self._files[file_id] = content
 
-    def file(self, file_id: str) -> bytes | None:
-        """A file's content, or None if unknown."""
+    def file_source(self, file_id: str) -> bytes | Path | None:
+        """Where a file's content is (its bytes, or its path on disk), or None if unknown."""
         with self._lock:
             content = self._files.get(file_id)
             added = self._added_inputs.get(file_id) if content is None else None
         return added.content() if added is not None else content
 
+    def file(self, file_id: str) -> bytes | None:
+        """A file's content (read from disk for a file stored as a path), or None if unknown."""
+        source = self.file_source(file_id)
+        return source.read_bytes() if isinstance(source, Path) else source
+
     def files(self) -> dict[str, bytes]:
-        """Every file's content, by id."""
+        """Every file's content, by id (files stored as paths are read from disk)."""
         with self._lock:
-            return dict(self._files)
+            files = dict(self._files)
+        return {
+            file_id: content.read_bytes() if isinstance(content, Path) else content
+            for file_id, content in files.items()
+        }
 
     def upload(self, content: bytes, *, filename: str, purpose: str) -> dict[str, Any]:
         """Store an uploaded file and return its file object."""
@@ -384,11 +394,12 @@ class BatchStore:
             added = self._added_inputs.pop(file_id, None) is not None
             return self._files.pop(file_id, None) is not None or added
 
-    def _file_object(self, file_id: str, content: bytes, *, purpose: str = "batch_output") -> dict[str, Any]:
+    def _file_object(self, file_id: str, content: bytes | Path, *, purpose: str = "batch_output") -> dict[str, Any]:
         info = self._file_info.get(file_id) or {
             "created_at": int(self._clock()), "filename": f"{file_id}.jsonl", "purpose": purpose
         }  # fmt: skip
-        return {"id": file_id, "object": "file", "bytes": len(content), **info, "expires_at": None,
+        size = content.stat().st_size if isinstance(content, Path) else len(content)
+        return {"id": file_id, "object": "file", "bytes": size, **info, "expires_at": None,
                 "status": "processed", "status_details": None}  # fmt: skip
 
     def _write_file(self, file_id: str, content: bytes, *, filename: str, purpose: str, at: float) -> None:
@@ -408,9 +419,10 @@ class BatchStore:
 
         """
         with self._lock:
-            content = self._files.get(input_file_id)
-            if content is None:
+            source = self._files.get(input_file_id)
+            if source is None:
                 raise KeyError(input_file_id)
+            content = source.read_bytes() if isinstance(source, Path) else source
             if self._file_info.get(input_file_id, {}).get("purpose") != "batch":
                 raise ValueError(f"file {input_file_id} was not uploaded with purpose 'batch'")
             batch_id = f"batch_{secrets.token_hex(16)}"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 import httpx
 
 from batches_ext.testing._clock import FakeClock
+from batches_ext.testing._wire import FileBody
 
 if TYPE_CHECKING:
     from batches_ext.testing._app import FakeBatchAPI
@@ -67,10 +69,37 @@ class FakeTransport(httpx.MockTransport):
         headers = {name.lower(): value for name, value in request.headers.items()}
         path = request.url.raw_path.decode("ascii")
         reply = self._api.respond(request.method, path, headers, fault, request.content)
+        if isinstance(reply.body, FileBody):
+            headers = {**reply.headers, "content-length": str(len(reply.body))}
+            return httpx.Response(reply.status, headers=headers, stream=_FileStream(reply.body), request=request)
         return httpx.Response(reply.status, headers=reply.headers, content=reply.body, request=request)
 
     def __repr__(self) -> str:
         return f"FakeTransport({self._api!r})"
+
+
+class _FileStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A file body in pieces, for sync and async clients; a cut one raises what httpx raises for a short body."""
+
+    def __init__(self, body: FileBody) -> None:
+        self._body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._body.pieces()
+        self._check_cut()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self._body.pieces():
+            yield piece
+        self._check_cut()
+
+    def _check_cut(self) -> None:
+        body = self._body
+        if body.sent < len(body):
+            raise httpx.RemoteProtocolError(
+                f"peer closed connection without sending complete message body (received {body.sent} bytes, "
+                f"expected {len(body)})"
+            )
 
 
 def _wait_for(fault: Fault, request: httpx.Request) -> tuple[float, bool]:

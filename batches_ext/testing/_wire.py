@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 __all__ = [
     "JSON_TYPE",
     "OCTET_TYPE",
+    "FileBody",
     "Reply",
     "binary_reply",
     "dumps",
@@ -29,12 +31,56 @@ _MASK: Final = "***"
 _ids: Final = random.Random()  # noqa: S311 - request ids only need to be unique, not unpredictable
 
 
+_PIECE: Final = 64 * 1024  # a file body is produced in pieces of this size, never whole
+
+
+@dataclass(frozen=True, slots=True)
+class FileBody:
+    """A stored file's bytes `start`..`stop`, produced in pieces (from memory or read from disk, never copied whole).
+
+    With `cut_after`, the connection drops after that many bytes of this body: the delivery path sends them and
+    then fails the way a dropped connection does (the transport raises, the server closes its socket).
+    """
+
+    source: bytes | Path
+    start: int
+    stop: int
+    cut_after: int | None = None
+
+    def __len__(self) -> int:
+        """The body's declared length (its `Content-Length`), whether or not it is cut."""
+        return self.stop - self.start
+
+    @property
+    def sent(self) -> int:
+        """How many bytes are actually sent."""
+        return len(self) if self.cut_after is None else min(len(self), self.cut_after)
+
+    def pieces(self) -> Iterator[bytes]:
+        """The bytes that are sent, in order, in pieces of at most 64 KiB."""
+        end = self.start + self.sent
+        if isinstance(self.source, bytes):
+            view = memoryview(self.source)
+            for at in range(self.start, end, _PIECE):
+                yield bytes(view[at : min(at + _PIECE, end)])
+            return
+        with self.source.open("rb") as stream:
+            stream.seek(self.start)
+            left = end - self.start
+            while left > 0:
+                piece = stream.read(min(_PIECE, left))
+                if not piece:
+                    return  # the file shrank on disk: the body ends short, as a broken server's would
+                left -= len(piece)
+                yield piece
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """One HTTP answer, independent of how it is delivered (in-process transport or real socket)."""
 
     status: int
-    body: bytes
+    body: bytes | FileBody
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -58,9 +104,10 @@ def json_reply(status: int, payload: object, headers: Mapping[str, str] | None =
     return Reply(status, dumps(payload), {**base, **(headers or {})})
 
 
-def binary_reply(content: bytes) -> Reply:
-    """A 200 carrying a file's bytes, as `GET /files/{id}/content` answers."""
-    return Reply(200, content, {"content-type": OCTET_TYPE, "x-request-id": new_request_id(), **_STATIC_HEADERS})
+def binary_reply(content: bytes | FileBody, status: int = 200, headers: Mapping[str, str] | None = None) -> Reply:
+    """A 200 (or 206) carrying a file's bytes, as `GET /files/{id}/content` answers."""
+    base = {"content-type": OCTET_TYPE, "x-request-id": new_request_id(), **_STATIC_HEADERS}
+    return Reply(status, content, {**base, **(headers or {})})
 
 
 def error_body(message: str, type_: str, param: str | None = None, code: str | None = None) -> dict[str, Any]:

@@ -26,12 +26,12 @@ AWAITED_METHODS = (
 )
 # Files and resubmitting (issue 14); remainder and _iter_file_lines are async generators: `async for`, not await.
 ASYNC_METHODS += "|upload_file|create_batch|retrieve_file|delete_file|remainder|write_remainder|resubmit"
-ASYNC_METHODS += "|cancel_and_resubmit|_iter_file_lines"
+ASYNC_METHODS += "|cancel_and_resubmit|_iter_file_lines|_file_chunks"
 AWAITED_METHODS += "|upload_file|create_batch|retrieve_file|delete_file|write_remainder|resubmit"
 # Deadlines (issue 10): the private cancel/retrieve/wait that carry one, and the bounded body read.
 ASYNC_METHODS += "|_cancel|_retrieve|_wait|_read_body"
 AWAITED_METHODS += "|_cancel|_retrieve|_wait|_read_body"
-ITERATED_METHODS = "remainder|_iter_file_lines"
+ITERATED_METHODS = "remainder|_iter_file_lines|_file_chunks"
 
 RULES: list[tuple[str, str]] = [
     (
