@@ -19,6 +19,7 @@ from batches_ext._batch import (
 )
 from batches_ext._bulk import CancelOutcome, CancelReport
 from batches_ext._client import BatchesClient
+from batches_ext._download import DownloadedResults
 from batches_ext._file import FileDeleted, FileObject
 from batches_ext._lifecycle import RemainderReport, Resubmission
 from batches_ext._page import BatchPage
@@ -40,6 +41,7 @@ __all__ = [
     "BatchesClient",
     "CancelOutcome",
     "CancelReport",
+    "DownloadedResults",
     "FileDeleted",
     "FileObject",
     "NotGiven",

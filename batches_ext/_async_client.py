@@ -32,7 +32,7 @@ from batches_ext._bulk import (
 )
 from batches_ext._core import ClientCore, default_async_sleep, owned_async_httpx_args, stream_error, with_body
 from batches_ext._deadline import BodyBudget, Deadline
-from batches_ext._download import ResumableRead
+from batches_ext._download import DownloadedResults, ResumableRead, download_targets, part_path
 from batches_ext._file import FileDeleted, FileObject
 from batches_ext._jsonl import DEFAULT_MAX_LINE_BYTES, LineSplitter, check_max_line_bytes
 from batches_ext._lifecycle import (
@@ -52,7 +52,7 @@ from batches_ext._lifecycle import (
 )
 from batches_ext._listing import MAX_PAGE_SIZE, BatchFilter, Pager
 from batches_ext._providers import QueryValue
-from batches_ext._results import BatchResult, CancelledBatch, parse_result_line
+from batches_ext._results import BatchResult, CancelledBatch, ResultFile, parse_result_line
 from batches_ext._retry import RetryState, is_transient
 from batches_ext._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_S, NOT_GIVEN, NotGiven, Settings, TimeoutTypes
 from batches_ext._tasks import run_each
@@ -282,11 +282,35 @@ class AsyncBatchesClient:
         check_max_line_bytes(max_line_bytes)
         batch = batch_or_id if isinstance(batch_or_id, Batch) else await self.retrieve(batch_or_id)
         file_id = batch.error_file_id if errors else batch.output_file_id
-        if file_id is None:
-            return
+        if file_id:
+            async for result in self._iter_records(file_id, "error" if errors else "output", max_line_bytes):
+                yield result
+
+    async def iter_all_results(
+        self, batch_or_id: Batch | str, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    ) -> AsyncIterator[BatchResult]:
+        """Stream both of a batch's results files in one iteration: the output file's records, then the error file's.
+
+        Each record says where it came from (`result.file`: `output` or `error`) and whether its request succeeded
+        (`result.ok`, the one rule `classify_result` also applies to resubmitting). Files are read as `iter_results`
+        reads them (resumed after breaks, memory bounded).
+
+        Raises:
+            As `iter_results`.
+        """
+        check_max_line_bytes(max_line_bytes)
+        batch = batch_or_id if isinstance(batch_or_id, Batch) else await self.retrieve(batch_or_id)
+        files: list[tuple[ResultFile, str | None]] = [("output", batch.output_file_id), ("error", batch.error_file_id)]
+        for kind, file_id in files:
+            if file_id:
+                async for result in self._iter_records(file_id, kind, max_line_bytes):
+                    yield result
+
+    async def _iter_records(self, file_id: str, kind: ResultFile, max_line_bytes: int) -> AsyncIterator[BatchResult]:
+        """The records of one results file; a blank line (e.g. a trailing newline) holds none."""
         async for number, line in self._iter_file_lines(file_id, max_line_bytes=max_line_bytes):
-            if line.strip():  # a blank line (e.g. a trailing newline) holds no record
-                yield parse_result_line(line, number, file_id)
+            if line.strip():
+                yield parse_result_line(line, number, file_id, file=kind)
 
     async def cancel_and_collect(self, batch_id: str, **wait_options: Unpack[WaitOptions]) -> CancelledBatch:
         """Stop a batch and return what it finished: `(batch, results, errors)`.
@@ -544,6 +568,48 @@ class AsyncBatchesClient:
         http = self._http_client()
         return parse_object(FileDeleted, await self._send(delete_file_request(self._core, http, file_id, timeout)))
 
+    async def download_results(
+        self,
+        batch_or_id: Batch | str,
+        directory_or_path: str | os.PathLike[str],
+        *,
+        errors: bool = True,
+        on_progress: Callable[[str, int, int | None], object] | None = None,
+    ) -> DownloadedResults:
+        """Write a batch's output file (and error file) to disk, each complete or not at all.
+
+        Each file is written to `<name>.part` and renamed once complete and as long as the server said
+        (`Content-Length`). A break resumes like `iter_results`; a `.part` left by an interrupted run is continued
+        when the server honours `Range` (206), else written again from the start.
+
+        Args:
+            batch_or_id: the batch, or its id (retrieved first).
+            directory_or_path: a directory (`<batch id>_output.jsonl`, `<batch id>_error.jsonl` in it) or the
+                output file's path (the error file next to it, as `<stem>_error<suffix>`).
+            errors: also write the error file.
+            on_progress: called after each piece with `("output" or "error", bytes written, total or None)`.
+
+        Returns:
+            The paths written (None for a file the batch does not have).
+
+        Raises:
+            ValueError: the destination is not usable (nothing is sent).
+            errors.ResultsDownloadError: a break could not be resumed within the retry budget (the `.part` stays,
+                for the next run to continue).
+            errors.APIError: a request failed.
+
+        """
+        if isinstance(batch_or_id, Batch):
+            download_targets(batch_or_id, directory_or_path, errors=errors)  # a bad destination: before any request
+            batch = batch_or_id
+        else:
+            batch = await self.retrieve(batch_or_id)
+        written: dict[str, Path] = {}
+        for kind, file_id, target in download_targets(batch, directory_or_path, errors=errors):
+            report = None if on_progress is None else partial(on_progress, kind)
+            written[kind] = await self._download_file(file_id, target, report)
+        return DownloadedResults(written.get("output"), written.get("error"))
+
     # --- after a cancel or an expiry: the rest ---------------------------------------------------------------------
 
     async def remainder(
@@ -699,11 +765,13 @@ class AsyncBatchesClient:
         """
         request = self._core.download_request(self._http_client(), read.file_id, NOT_GIVEN)
         retry = self._core.retry_state(request)
-        while True:
+        while not read.done:
             read.prepare(request)
             try:
                 response = await self._send(request, stream=True, retry=retry)
             except errors.APIError as exc:
+                if read.after_refusal(exc):
+                    continue  # a 416 for the range asked: ask for the whole file
                 if read.breaks:
                     raise read.failure(exc.message, exc) from exc
                 raise
@@ -721,6 +789,28 @@ class AsyncBatchesClient:
             finally:
                 await response.aclose()
             return
+
+    async def _download_file(
+        self, file_id: str, target: Path, on_progress: Callable[[int, int | None], object] | None
+    ) -> Path:
+        """Write a file to `target` through `<target>.part`, continuing a part an earlier run left; return `target`."""
+        part = part_path(target)
+        kept = part.stat().st_size if part.is_file() else 0
+        read = ResumableRead(file_id, offset=kept, from_earlier_run=True)
+        with part.open("r+b" if kept else "wb") as out:
+            async for chunk in self._file_chunks(read):
+                if chunk:
+                    start = read.offset - len(chunk)
+                    if out.tell() != start:
+                        out.seek(start)  # an earlier run's part restarted from byte 0
+                    out.write(chunk)
+                    if on_progress is not None:
+                        on_progress(read.offset, read.total)
+            out.truncate(read.offset)
+        if read.total is not None and read.offset != read.total:
+            raise read.failure(f"wrote {read.offset} bytes, the server announced {read.total}")
+        part.replace(target)
+        return target
 
     async def _send(
         self,

@@ -16,7 +16,7 @@ from batches_ext._cli_format import clean, status_line
 if TYPE_CHECKING:
     from batches_ext._batch import Batch
 
-__all__ = ["BAR_WIDTH", "Progress", "elapsed_text", "live_line"]
+__all__ = ["BAR_WIDTH", "TICK_S", "Progress", "columns", "elapsed_text", "isatty", "live_line"]
 
 TICK_S: Final = 0.25  # redraw rate of the live line: smooth enough for a clock showing tenths, cheap
 BAR_WIDTH: Final = 20
@@ -66,7 +66,7 @@ class Progress:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.stream = stream
-        self.live = _isatty(stream) if live is None else live
+        self.live = isatty(stream) if live is None else live
         self.last: Batch | None = None
         """The latest batch seen: what to report if the wait is cut short."""
         self._clock = clock
@@ -111,20 +111,22 @@ class Progress:
         assert self.last is not None  # noqa: S101 - only called once a batch was seen
         # One column short of the width: writing the last column makes some terminals wrap, and `\r` then
         # returns to the start of the wrapped line instead of ours.
-        line = live_line(self.last, self._elapsed())[: _columns(self.stream) - 1]
+        line = live_line(self.last, self._elapsed())[: columns(self.stream) - 1]
         self.stream.write("\r" + line + " " * (self._shown - len(line)))
         self.stream.flush()
         self._shown = len(line)
 
 
-def _isatty(stream: TextIO) -> bool:
+def isatty(stream: TextIO) -> bool:
+    """Whether `stream` is a terminal (False for a stand-in without `isatty`, or a closed stream)."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):  # a stand-in without isatty, or a closed stream
         return False
 
 
-def _columns(stream: TextIO) -> int:
+def columns(stream: TextIO) -> int:
+    """The terminal's width, or 80 when it does not say."""
     try:
         columns = os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, ValueError, OSError):

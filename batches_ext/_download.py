@@ -11,16 +11,28 @@ attempt before resets it, so a long file with many breaks completes.
 
 from __future__ import annotations
 
+import os
 import re
-from typing import Final, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 import httpx
 
 from batches_ext._jsonl import LineSplitter
 from batches_ext._retry import RetryState
-from batches_ext.errors import APIError, ResultsDownloadError
+from batches_ext.errors import APIError, APIStatusError, ResultsDownloadError
 
-__all__ = ["ContentRange", "ResumableRead", "parse_content_range"]
+if TYPE_CHECKING:
+    from batches_ext._batch import Batch
+
+__all__ = [
+    "ContentRange",
+    "DownloadedResults",
+    "ResumableRead",
+    "download_targets",
+    "parse_content_range",
+    "part_path",
+]
 
 _CONTENT_RANGE: Final = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
@@ -60,11 +72,15 @@ class ResumableRead:
         offset: bytes of the file already kept (a partial file on disk); 0 to start at the beginning.
         splitter: read lines (`lines_of`): `offset` then follows the end of the last whole line. Without one, every
             byte `take` returns is kept.
+        from_earlier_run: the first `offset` bytes were kept by an earlier run: they are continued only when the
+            server answers 206 for that range; a whole-file answer restarts at byte 0 (`offset` drops to 0, and
+            what was kept is to be overwritten).
 
     """
 
     __slots__ = (
         "_counted",
+        "_earlier",
         "_mark",
         "_position",
         "_skip",
@@ -77,7 +93,9 @@ class ResumableRead:
         "total",
     )
 
-    def __init__(self, file_id: str, *, offset: int = 0, splitter: LineSplitter | None = None) -> None:
+    def __init__(
+        self, file_id: str, *, offset: int = 0, splitter: LineSplitter | None = None, from_earlier_run: bool = False
+    ) -> None:
         self.file_id = file_id
         self.offset = offset
         self.splitter = splitter
@@ -92,6 +110,7 @@ class ResumableRead:
         self._position = offset  # the file offset of the next byte of the current body
         self._skip = 0  # bytes of the current body that were read before
         self._counted = 0  # newlines in the bytes kept, without a splitter (for the error's record count)
+        self._earlier = from_earlier_run and offset > 0
 
     @property
     def records(self) -> int:
@@ -132,14 +151,36 @@ class ResumableRead:
                 return False
             if found.total is not None:
                 self.total = found.total
-            self._position, self._skip = self.offset, 0
+            self._position, self._skip, self._earlier = self.offset, 0, False
             return True
         if self.total is not None and length is not None and length != self.total:
             raise self.failure(f"the file changed: {length} bytes now, {self.total} before")
         if length is not None:
             self.total = length
+        if self._earlier:  # bytes of an earlier run are trusted only as far as a 206 confirms their place
+            self.offset = self.furthest = self._mark = 0
+            self._earlier = False
         self._position, self._skip = 0, self.offset
         return True
+
+    def after_refusal(self, exc: APIError) -> bool:
+        """Whether a failed attempt is to be made again (without `Range`), after a 416 for the range asked.
+
+        Returns False for every other failure: the caller raises (`failure` wraps it once a break happened).
+        A 416 for an offset at the file's known end means there is nothing left: the caller stops (see `done`).
+        """
+        if not (isinstance(exc, APIStatusError) and exc.status_code == 416 and self.offset and self.ranged):
+            return False
+        self.ranged = False
+        if self._earlier:
+            self.offset = self.furthest = self._mark = 0
+            self._earlier = False
+        return True
+
+    @property
+    def done(self) -> bool:
+        """True when every byte of a file of known size was kept."""
+        return self.total is not None and self.offset >= self.total
 
     def take(self, chunk: bytes) -> bytes:
         """The part of a chunk of the body not read before (a 200 after a break repeats the start)."""
@@ -211,3 +252,43 @@ class ResumableRead:
             records=self.records,
             bytes_read=self.offset,
         )
+
+
+class DownloadedResults(NamedTuple):
+    """What `download_results` wrote: the paths of the batch's output and error files (None: it has none)."""
+
+    output: Path | None
+    error: Path | None
+
+
+def download_targets(batch: Batch, destination: str | os.PathLike[str], *, errors: bool) -> list[tuple[str, str, Path]]:
+    """Which files of `batch` to write where: `(kind, file_id, path)` for `output` and (with `errors`) `error`.
+
+    `destination` is a directory (it exists, or ends with a separator): the files are `<batch id>_output.jsonl`
+    and `<batch id>_error.jsonl` in it. Otherwise it is the output file's path, and the error file goes next to it
+    as `<stem>_error<suffix>`.
+
+    Raises:
+        ValueError: `destination` is empty, or its parent directory does not exist.
+
+    """
+    text = os.fspath(destination)
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"destination must be a directory or a file path, got {destination!r}")
+    path = Path(text)
+    if path.is_dir() or text.endswith(("/", os.sep)):
+        if not path.is_dir():
+            raise ValueError(f"{path} is not a directory")
+        safe = "".join(char if char.isalnum() or char in "-_." else "_" for char in batch.id)
+        paths = {"output": path / f"{safe}_output.jsonl", "error": path / f"{safe}_error.jsonl"}
+    else:
+        if not path.parent.is_dir():
+            raise ValueError(f"{path.parent} is not a directory")
+        paths = {"output": path, "error": path.with_name(f"{path.stem}_error{path.suffix}")}
+    wanted = [("output", batch.output_file_id)] + ([("error", batch.error_file_id)] if errors else [])
+    return [(kind, file_id, paths[kind]) for kind, file_id in wanted if file_id]
+
+
+def part_path(target: Path) -> Path:
+    """Where a file is written until it is complete: `<name>.part` next to it."""
+    return target.with_name(target.name + ".part")

@@ -21,20 +21,32 @@ from batches_ext._json import loads
 from batches_ext._jsonl import decode_line
 from batches_ext.errors import ResultsFormatError
 
-__all__ = ["NOT_RUN_CODES", "BatchResult", "CancelledBatch", "Outcome", "classify_result", "parse_result_line"]
+__all__ = [
+    "NOT_RUN_CODES",
+    "BatchResult",
+    "CancelledBatch",
+    "Outcome",
+    "ResultFile",
+    "classify_result",
+    "parse_result_line",
+]
 
 
 class BatchResult:
     """The outcome of one request of a batch: its HTTP response, or an error that kept it from running."""
 
-    __slots__ = ("_record", "line_number", "raw")
+    __slots__ = ("_record", "file", "line_number", "raw")
 
-    def __init__(self, record: dict[str, Any], line_number: int, raw: bytes = b"") -> None:
+    def __init__(
+        self, record: dict[str, Any], line_number: int, raw: bytes = b"", file: ResultFile | None = None
+    ) -> None:
         """Wrap an already checked record; `parse_result_line` builds one from a line of text."""
         self._record = record
         self.line_number = line_number
         self.raw = raw
         """The line exactly as the file stored it (UTF-8, without its newline): to copy records byte for byte."""
+        self.file = file
+        """The file the line came from: `output` (the batch's `output_file_id`) or `error`; None when not read."""
 
     @property
     def custom_id(self) -> str:
@@ -108,7 +120,8 @@ class BatchResult:
 
     def __repr__(self) -> str:
         outcome = f"status_code={self.status_code}" if self.error is None else f"error={self.error.get('code')!r}"
-        return f"BatchResult(custom_id={self.custom_id!r}, {outcome}, line_number={self.line_number})"
+        where = f", file={self.file!r}" if self.file is not None else ""
+        return f"BatchResult(custom_id={self.custom_id!r}, {outcome}{where}, line_number={self.line_number})"
 
 
 class CancelledBatch(NamedTuple):
@@ -121,7 +134,9 @@ class CancelledBatch(NamedTuple):
     """Records of the error file: requests that failed."""
 
 
-def parse_result_line(line: str | bytes, line_number: int, file_id: str) -> BatchResult:
+def parse_result_line(
+    line: str | bytes, line_number: int, file_id: str, *, file: ResultFile | None = None
+) -> BatchResult:
     """Decode one line of an output or error file (bytes are UTF-8, strictly).
 
     Raises:
@@ -139,7 +154,7 @@ def parse_result_line(line: str | bytes, line_number: int, file_id: str) -> Batc
     problem = _record_problem(record)
     if problem:
         raise ResultsFormatError(problem, file_id=file_id, line_number=line_number)
-    return BatchResult(record, line_number, raw)
+    return BatchResult(record, line_number, raw, file)
 
 
 def _string(value: object) -> str | None:
@@ -166,6 +181,9 @@ def _record_problem(record: object) -> str | None:  # noqa: PLR0911 - one flat c
 
 
 # --- which results count as done: the remainder rule, in one place -----------------------------------------------
+
+ResultFile = Literal["output", "error"]
+"""Which of a batch's files a result line came from."""
 
 Outcome = Literal["done", "not_run", "retryable", "failed"]
 """What a result line says about its request, for resubmitting (see `classify_result`)."""

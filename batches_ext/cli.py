@@ -219,14 +219,19 @@ def build_parser() -> argparse.ArgumentParser:
     results = command(
         "results",
         _results,
-        "Print a batch's results (its output file, or with --errors its error file) as JSON lines, as stored.",
+        "Print a batch's results (its output file, with --errors its error file, with --all both) as JSON lines, "
+        "byte for byte as stored.",
         f"{PROG} results batch_abc123 --errors | head -n 5",
     )
     results.add_argument("batch_id", metavar="BATCH_ID", type=_batch_id, help="the batch whose results to print")
-    results.add_argument("--errors", action="store_true", help="print the error file instead of the output file")
+    which = results.add_mutually_exclusive_group()
+    which.add_argument("--errors", action="store_true", help="print the error file instead of the output file")
+    which.add_argument("--all", action="store_true", help="print the output file, then the error file")
 
+    from batches_ext._cli_download import add_command as add_download_command  # noqa: PLC0415 - stdlib only
     from batches_ext._cli_resubmit import add_commands as add_resubmit_commands  # noqa: PLC0415 - stdlib only
 
+    add_download_command(command, _batch_id, PROG)
     add_resubmit_commands(command, _batch_id, _wait_options, PROG)
 
     serve = command(
@@ -522,13 +527,18 @@ def _results(session: _Session) -> int:
     args = session.args
     with session.client() as client:
         batch = client.retrieve(args.batch_id)
-        file_id = batch.error_file_id if args.errors else batch.output_file_id
-        if file_id is None:
-            kind = "error" if args.errors else "output"
+        if args.all:
+            kind, files = "results", [batch.output_file_id, batch.error_file_id]
+        elif args.errors:
+            kind, files = "error", [batch.error_file_id]
+        else:
+            kind, files = "output", [batch.output_file_id]
+        if not any(files):
             session.say(f"note: batch {batch.id} ({batch.status}) has no {kind} file yet; nothing to print")
             return EXIT_OK
         write = _line_writer(session.out)
-        for result in client.iter_results(batch, errors=args.errors):
+        records = client.iter_all_results(batch) if args.all else client.iter_results(batch, errors=args.errors)
+        for result in records:
             # One record per line, its bytes as stored; the stream's buffer is flushed as it fills, so memory
             # stays bounded and `| head` sees lines before the download ends.
             write(result.raw + b"\n")

@@ -29,14 +29,16 @@ def seeded(api: FakeBatchAPI, records: int = RECORDS) -> tuple[str, bytes]:
     return data["id"], api.get_file(data["output_file_id"])
 
 
-def read_all(kind: str, api: FakeBatchAPI, batch_id: str, *, max_retries: int = 2, **options: Any) -> list[Any]:
+def read_all(
+    kind: str, api: FakeBatchAPI, batch_id: str, *, max_retries: int = 2, method: str = "iter_results", **options: Any
+) -> list[Any]:
     clock = FakeClock()
     if kind == "sync":
         http = httpx.Client(transport=api.transport())
         with BatchesClient(
             api.api_key, base_url=api.base_url, http_client=http, max_retries=max_retries, sleep=clock.advance
         ) as client:
-            return list(client.iter_results(batch_id, **options))
+            return list(getattr(client, method)(batch_id, **options))
 
     async def sleep(seconds: float) -> None:
         clock.advance(seconds)
@@ -46,7 +48,7 @@ def read_all(kind: str, api: FakeBatchAPI, batch_id: str, *, max_retries: int = 
         async with AsyncBatchesClient(
             api.api_key, base_url=api.base_url, http_client=http, max_retries=max_retries, sleep=sleep
         ) as client:
-            return [result async for result in client.iter_results(batch_id, **options)]
+            return [result async for result in getattr(client, method)(batch_id, **options)]
 
     return asyncio.run(run())
 
@@ -288,3 +290,21 @@ def test_remainder_resumes_too() -> None:
 )
 def test_parse_content_range(value: str | None, parsed: ContentRange | None) -> None:
     assert parse_content_range(value) == parsed
+
+
+def test_iter_all_results_reads_both_files_in_one_pass(kind: str) -> None:
+    api = FakeBatchAPI()
+    data = api.add_batch("batch_both", status="cancelled", total=30, completed=20, failed=4)
+    api.cut_downloads(3000, 900)  # one break in each file
+    results = read_all(kind, api, "batch_both", method="iter_all_results")
+    assert [(r.file, r.ok) for r in results] == [("output", True)] * 20 + [("error", False)] * 4
+    assert [r.custom_id for r in results] == [f"request-{n}" for n in range(1, 25)]
+    stored = api.get_file(data["output_file_id"]) + api.get_file(data["error_file_id"])
+    assert b"".join(r.raw + b"\n" for r in results) == stored
+    assert [r.ok for r in results] == [r.outcome == "done" for r in results]  # the remainder's rule
+
+
+def test_iter_all_results_of_a_batch_without_files(kind: str) -> None:
+    api = FakeBatchAPI()
+    api.add_batch("batch_new", status="in_progress")
+    assert read_all(kind, api, "batch_new", method="iter_all_results") == []

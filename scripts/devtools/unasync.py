@@ -32,6 +32,10 @@ AWAITED_METHODS += "|upload_file|create_batch|retrieve_file|delete_file|write_re
 ASYNC_METHODS += "|_cancel|_retrieve|_wait|_read_body"
 AWAITED_METHODS += "|_cancel|_retrieve|_wait|_read_body"
 ITERATED_METHODS = "remainder|_iter_file_lines|_file_chunks"
+# download_results (issue 15): writes files; its pieces are awaited.
+ASYNC_METHODS += "|download_results|_download_file|iter_all_results|_iter_records"
+ITERATED_METHODS += "|_iter_records"
+AWAITED_METHODS += "|_download_file"
 
 RULES: list[tuple[str, str]] = [
     (
@@ -64,6 +68,8 @@ RULES: list[tuple[str, str]] = [
     (r"\bfor line in response\.iter_lines\(\)", "async for line in response.aiter_lines()"),
     (r"\bfor chunk in response\.iter_bytes\(\)", "async for chunk in response.aiter_bytes()"),
     (rf"\bfor (\w+(?:, \w+)?) in self\.({ITERATED_METHODS})\(", r"async for \1 in self.\2("),
+    # `yield from` has no async form: an async generator re-yields each item.
+    (r"^(\s+)yield from self\.(_iter_records)\((.*)\)$", r"\1async for result in self.\2(\3):\n\1    yield result"),
     (r"\bhttp\.send\(", "await http.send("),
     # cancel_many's workers: threads in the sync client, tasks in the async one (same contract, see _tasks.py).
     (r"from batches_ext\._threads import run_each", "from batches_ext._tasks import run_each"),
