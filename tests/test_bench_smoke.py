@@ -32,7 +32,9 @@ def test_quick_run_prints_every_row(tmp_path: Path) -> None:
         assert line.startswith(f"| {row.label.split('{')[0]}")
         assert "failed" not in line
     assert "- Machine:" in done.stdout
-    for piece in ("- Remainder of a cancelled batch", "- Bulk cancel of 50 running batches", "- Listing 2,000 batches"):
+    pieces = ("- Remainder of a cancelled batch", "- Bulk cancel of 50 running batches", "- Listing 2,000 batches",
+              "- Resumed results download")  # fmt: skip
+    for piece in pieces:
         assert any(line.startswith(piece) for line in done.stdout.splitlines()), piece
     data = json.loads(out.read_text())
     assert data["bulk_cancel"]["all_stopped"]["batches_ext"]  # every batch stopped, no unhandled error

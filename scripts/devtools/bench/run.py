@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Final
 
-from devtools.bench import bulk_cancel, clients, listing, remainder, report, slow_neighbour
+from devtools.bench import bulk_cancel, clients, listing, remainder, report, resume, slow_neighbour
 from devtools.bench.server import RESULT_LINE_BYTES
 
 ROOT: Final = Path(__file__).resolve().parents[3]
@@ -35,6 +35,7 @@ EXTRAS: Final = {
     "slow_neighbour": slow_neighbour,  # fast requests beside a slow one, beyond 100 in flight (issue 10)
     "bulk_cancel": bulk_cancel,  # stopping 1,000 batches while 5 % of requests get 429 (issue 13)
     "listing": listing,  # listing 100,000 batches (issue 13)
+    "resume": resume,  # a 1 GB results file read and written through 3 dropped connections (issue 15)
 }
 # openai reads these; a developer's own settings must not change what is measured.
 _CLIENT_ENV: Final = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_LOG", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
