@@ -23,6 +23,8 @@ from batches_ext._cli_client import ENVIRONMENT_HELP, build_client, secrets_of
 from batches_ext._cli_client import add_options as add_azure_options
 
 if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
     from batches_ext._batch import Batch
     from batches_ext._cli_progress import Progress
     from batches_ext._client import BatchesClient
@@ -106,14 +108,33 @@ def _batch_id_or_stdin(text: str) -> str:
     return text if text == "-" else _batch_id(text)
 
 
-def _client_options(*, suppress: bool) -> argparse.ArgumentParser:
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, but help it cannot write raises (argparse drops the `OSError` silently).
+
+    So `batches-ext --help > /dev/full` ends with an error and status 1, as any other output that fails (`main`);
+    a usage error that cannot be told on stderr keeps its status 2.
+    """
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        if not message:
+            return
+        if file is None or file is sys.stderr:
+            try:
+                sys.stderr.write(message)
+            except (AttributeError, OSError):  # None (closed at start), full or closed: the status still tells
+                _discard(sys.stderr)
+            return
+        file.write(message)
+
+
+def _client_options(*, suppress: bool) -> _Parser:
     """The options every API command takes.
 
     With `suppress`, an option not given sets nothing, so the copy on a subcommand does not overwrite the same
     option given before the command name (`batches-ext --json retrieve X`).
     """
     default = argparse.SUPPRESS if suppress else None
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = _Parser(add_help=False)
     group = parent.add_argument_group("client options")
     # The help never shows a default: the default comes from the environment and would print the key.
     group.add_argument(
@@ -148,7 +169,7 @@ def _wait_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The `batches-ext` argument parser (every command, its options and its `--help`)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Cancel OpenAI batches, wait for them to stop, and read their partial results.",
         epilog=f"example:\n  {PROG} cancel batch_abc123 --wait\n\n{_ENVIRONMENT}",
@@ -296,7 +317,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help (0) and on usage errors (2); callers get a status
         code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
-        return code if _flushed(sys.stdout) else EXIT_API_ERROR  # `--help > /dev/full`
+        return code if _flushed(sys.stdout) else EXIT_API_ERROR  # `--help > /dev/full`, buffered
+    except OSError as exc:  # help or a usage message that could not be written (see `_Parser`)
+        _flushed(sys.stdout)
+        _tell(err, f"error: {exc.strerror or exc}")
+        return EXIT_API_ERROR
     session = _Session(args, sys.stdout, err)
     return session.run()
 
@@ -316,7 +341,7 @@ def _flushed(stream: TextIO) -> bool:
 
 def _discard(stream: TextIO) -> None:
     """Point the process's stdout or stderr descriptor at /dev/null (any other stream is left alone)."""
-    if stream is not sys.stdout and stream is not sys.stderr:
+    if stream is None or (stream is not sys.stdout and stream is not sys.stderr):
         return
     try:
         target = stream.fileno()

@@ -48,14 +48,20 @@ def run_shell(redirect: str, *argv: str, base_url: str) -> tuple[int, str, str]:
 
 
 @needs_dev_full
-@pytest.mark.parametrize("argv", [["retrieve", "batch_running"], ["list", "--json"], ["--help"]])
+@pytest.mark.parametrize(
+    "argv", [["retrieve", "batch_running"], ["list", "--json"], ["--help"], ["--version"], ["cancel", "--help"]]
+)
 def test_output_to_a_full_disk_is_an_error_line_not_a_traceback(argv: list[str], fake: FakeServer) -> None:
     code, _, err = run_shell(f"> {FULL}", *argv, base_url=fake.base_url)
-    if argv == ["--help"]:
-        assert code in (0, 1)  # argparse itself swallows the failed write of a help larger than the buffer
-    else:
-        assert code == cli.EXIT_API_ERROR
-        assert err == "error: No space left on device\n"
+    assert code == cli.EXIT_API_ERROR
+    assert err == "error: No space left on device\n"
+
+
+@needs_dev_full
+@pytest.mark.parametrize("redirect", [f"2> {FULL}", "2>&- > /dev/null"])
+def test_a_usage_error_that_cannot_be_told_keeps_status_2(redirect: str, fake: FakeServer) -> None:
+    code, _, _ = run_shell(redirect, "--no-such-option", base_url=fake.base_url)
+    assert code == cli.EXIT_USAGE
 
 
 @needs_dev_full
