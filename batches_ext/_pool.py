@@ -38,8 +38,8 @@ class ShardedAsyncTransport(httpx.AsyncBaseTransport):
         self._with_room: list[int] = []  # shards below per_shard, most recently freed last: O(1) to pick
         self._waiting: deque[asyncio.Future[int]] = deque()  # requests for which no slot was free, oldest first
 
-    async def _acquire(self) -> int:
-        """Take a slot: on a shard with room (the warmest), else on a new shard, else the first one freed."""
+    def _take_slot(self) -> int | None:
+        """Take a slot on a shard with room (the warmest), else on a new shard; None when every slot is taken."""
         if self._with_room:
             shard = self._with_room[-1]
         elif len(self._pools) < self._max_shards:
@@ -48,7 +48,7 @@ class ShardedAsyncTransport(httpx.AsyncBaseTransport):
             shard = len(self._pools) - 1
             self._with_room.append(shard)
         else:
-            return await self._wait_for_slot()
+            return None
         self._load[shard] += 1
         if self._load[shard] == self._per_shard:
             self._with_room.pop()  # it was the last element: taken from there or just appended
@@ -80,7 +80,9 @@ class ShardedAsyncTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request` through a slot with room (waiting for one if none); it is freed when the response closes."""
-        shard = await self._acquire()
+        shard = self._take_slot()  # not a coroutine: the common case costs no await
+        if shard is None:
+            shard = await self._wait_for_slot()
         try:
             response = await self._pools[shard].handle_async_request(request)
         except BaseException:  # cancellation included: the slot must come back

@@ -169,8 +169,9 @@ def test_fast_requests_never_wait_for_a_slow_one_when_more_than_every_connection
 def test_a_request_cancelled_while_queued_leaves_the_queue_and_the_slot_goes_to_the_next() -> None:
     async def scenario() -> None:
         transport = ShardedAsyncTransport(shards=1, per_shard=1)
-        assert await transport._acquire() == 0
-        first, second = asyncio.create_task(transport._acquire()), asyncio.create_task(transport._acquire())
+        assert transport._take_slot() == 0
+        assert transport._take_slot() is None
+        first, second = asyncio.create_task(transport._wait_for_slot()), asyncio.create_task(transport._wait_for_slot())
         await asyncio.sleep(0)
         assert len(transport._waiting) == 2
         first.cancel()
@@ -180,7 +181,7 @@ def test_a_request_cancelled_while_queued_leaves_the_queue_and_the_slot_goes_to_
         assert not transport._waiting
         assert transport._load == [1]
         # Handed a slot just as it is cancelled: the slot is not lost, it goes back.
-        third = asyncio.create_task(transport._acquire())
+        third = asyncio.create_task(transport._wait_for_slot())
         await asyncio.sleep(0)
         transport._release(0)
         third.cancel()

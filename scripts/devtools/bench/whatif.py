@@ -112,11 +112,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=64, help="async cancels in flight (over 100: some wait)")
     parser.add_argument("--json", action="store_true", help="print the raw samples as JSON")
     args = parser.parse_args(argv)
     with bench_server(1000) as base_url:
         build = compare_build(base_url, args.calls, args.rounds)
-        pools = compare_pools(base_url, args.calls, max(1, args.rounds // 2))
+        pools = compare_pools(base_url, args.calls, max(1, args.rounds // 2), args.concurrency)
     if args.json:
         print(json.dumps({"cpu_us": build, "rps": pools}, indent=2))
         return
@@ -124,7 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, values in build.items():
         print(f"| sync cancel, client CPU: {name} | {statistics.median(values):.0f} µs | {len(values)} |")
     for name, values in pools.items():
-        print(f"| async cancels at concurrency 64: {name} | {statistics.median(values):.0f} req/s | {len(values)} |")
+        median = statistics.median(values)
+        print(f"| async cancels at concurrency {args.concurrency}: {name} | {median:.0f} req/s | {len(values)} |")
 
 
 if __name__ == "__main__":
