@@ -173,7 +173,13 @@ class ClientCore:
                 f"{response.request.method} {response.request.url.path} to {location!r}; redirects are not followed",
                 response=response,
             )
-        return make_status_error(response, redact=self.settings.redact)
+        return make_status_error(self._scrubbed(response), redact=self.settings.redact)
+
+    def _scrubbed(self, response: httpx.Response) -> httpx.Response:
+        """`response`, or a copy whose body no longer holds a credential (a 401 echoes the key masked)."""
+        text = response.content.decode("utf-8", "surrogateescape")  # any bytes, back unchanged when untouched
+        scrubbed = self.settings.redact(text)
+        return response if scrubbed == text else with_body(response, scrubbed.encode("utf-8", "surrogateescape"))
 
     def parse_batch(self, response: httpx.Response) -> Batch:
         """The Batch in a 2xx response.

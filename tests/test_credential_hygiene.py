@@ -88,7 +88,7 @@ def test_a_401_shows_no_eight_characters_of_a_key_of_any_prefix(key: str, fake: 
     with client, pytest.raises(errors.AuthenticationError) as caught:
         client.retrieve("batch_1")
     exc = caught.value
-    for text in (str(exc), repr(exc), repr(exc.body), repr(exc.args), exc.message):
+    for text in (str(exc), repr(exc), repr(exc.body), repr(exc.args), exc.message, exc.response.text):
         _assert_nothing_of(key, text)
         assert mask_key(key) not in text  # its first 5 and last 3 characters: 8 of the key
         assert key[:5] not in text
@@ -107,7 +107,7 @@ def test_a_server_quoting_part_of_the_key_is_scrubbed() -> None:
     client = BatchesClient(api_key=ODD_KEY, http_client=http, max_retries=0)
     with client, pytest.raises(errors.AuthenticationError) as caught:
         client.retrieve("batch_1")
-    for text in (str(caught.value), repr(caught.value.body), str(caught.value.param)):
+    for text in (str(caught.value), repr(caught.value.body), str(caught.value.param), caught.value.response.text):
         _assert_nothing_of(ODD_KEY, text)
     assert "not valid; did you mean" in str(caught.value)
 
