@@ -60,6 +60,9 @@ from batches_ext._waiting import DEFAULT_WAIT_TIMEOUT_S, Poller, WaitOptions, po
 
 __all__ = ["AsyncBatchesClient"]
 
+NumberedLines = tuple[int, list[bytes]]
+"""Lines of a file as their exact bytes, with the number of the first (from 1)."""
+
 
 class AsyncBatchesClient:
     """Cancel and inspect OpenAI batches, with coroutines.
@@ -308,9 +311,10 @@ class AsyncBatchesClient:
 
     async def _iter_records(self, file_id: str, kind: ResultFile, max_line_bytes: int) -> AsyncIterator[BatchResult]:
         """The records of one results file; a blank line (e.g. a trailing newline) holds none."""
-        async for number, line in self._iter_file_lines(file_id, max_line_bytes=max_line_bytes):
-            if line.strip():
-                yield parse_result_line(line, number, file_id, file=kind)
+        async for first, lines in self._iter_file_lines(file_id, max_line_bytes=max_line_bytes):
+            for number, line in enumerate(lines, first):
+                if line.strip():
+                    yield parse_result_line(line, number, file_id, file=kind)
 
     async def cancel_and_collect(self, batch_id: str, **wait_options: Unpack[WaitOptions]) -> CancelledBatch:
         """Stop a batch and return what it finished: `(batch, results, errors)`.
@@ -638,11 +642,13 @@ class AsyncBatchesClient:
         batch = batch_or_id if isinstance(batch_or_id, Batch) else await self.retrieve(batch_or_id)
         scan = RemainderScan(batch, retry_failed=retry_failed)
         for file_id in scan.result_file_ids:
-            async for _, line in self._iter_file_lines(file_id):
-                scan.add_result_line(line, file_id)
-        async for _, line in self._iter_file_lines(scan.input_file_id):
-            if scan.take(line):
-                yield line
+            async for _, lines in self._iter_file_lines(file_id):
+                for line in lines:
+                    scan.add_result_line(line, file_id)
+        async for _, lines in self._iter_file_lines(scan.input_file_id):
+            for line in lines:
+                if scan.take(line):
+                    yield line
         scan.finish(report)
 
     async def write_remainder(
@@ -743,18 +749,22 @@ class AsyncBatchesClient:
 
     async def _iter_file_lines(
         self, file_id: str, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
-    ) -> AsyncIterator[tuple[int, bytes]]:
-        """Stream a file's lines, numbered from 1, as their exact bytes (each without its newline; `LineSplitter`).
+    ) -> AsyncIterator[NumberedLines]:
+        """Stream a file's lines as their exact bytes (each without its newline; `LineSplitter`), a list per piece.
 
-        A break resumes after the last whole line (see `_download`): every line is yielded once, in order.
+        Each list comes with the number of its first line (from 1); a loop over a list costs less per line than a
+        generator does. A break resumes after the last whole line (see `_download`): every line comes once, in order.
         """
         read = ResumableRead(file_id, splitter=LineSplitter(file_id, max_line_bytes=max_line_bytes))
         async for chunk in self._file_chunks(read):
             first = read.records + 1
-            for number, line in enumerate(read.lines_of(chunk), first):
-                yield number, line
-        for line in read.end_lines():
-            yield read.records, line
+            lines = read.lines_of(chunk)
+            if lines:
+                yield first, lines
+        first = read.records + 1
+        lines = read.end_lines()
+        if lines:
+            yield first, lines
 
     async def _file_chunks(self, read: ResumableRead) -> AsyncIterator[bytes]:
         """The bytes of `read`'s file from its offset on, resuming after each break (decisions: `ResumableRead`).

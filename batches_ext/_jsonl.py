@@ -11,7 +11,7 @@ from typing import Final
 
 from batches_ext.errors import ResultsFormatError
 
-__all__ = ["BOM", "DEFAULT_MAX_LINE_BYTES", "LineSplitter", "check_max_line_bytes", "decode_line"]
+__all__ = ["BOM", "DEFAULT_MAX_LINE_BYTES", "LineSplitter", "check_max_line_bytes", "decode_line", "decode_line_error"]
 
 DEFAULT_MAX_LINE_BYTES: Final = 64 * 1024 * 1024  # a record this long is a broken file, not a big answer
 BOM: Final = b"\xef\xbb\xbf"
@@ -38,12 +38,19 @@ def decode_line(line: bytes, file_id: str, line_number: int) -> str:
     """
     try:
         return line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise decode_line_error(line, file_id, line_number) from None
+
+
+def decode_line_error(line: bytes, file_id: str, line_number: int) -> ResultsFormatError:
+    """The error for a line that is not UTF-8, naming the line and the first bad byte."""
+    try:
+        line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ResultsFormatError(
-            f"not valid UTF-8 (byte {exc.start + 1} of the line: {line[exc.start : exc.start + 1]!r})",
-            file_id=file_id,
-            line_number=line_number,
-        ) from None
+        bad = f"byte {exc.start + 1} of the line: {line[exc.start : exc.start + 1]!r}"
+    else:
+        bad = "no bad byte found"
+    return ResultsFormatError(f"not valid UTF-8 ({bad})", file_id=file_id, line_number=line_number)
 
 
 class LineSplitter:

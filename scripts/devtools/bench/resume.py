@@ -116,33 +116,34 @@ def measure(kind: str, base_url: str, folder: Path) -> dict[str, Any]:
             http.get(f"{base_url}/batches/{BATCH_ID}").raise_for_status()
             gc.collect()
             _reset_peak_rss()
-            before, start = _rss_bytes(), time.perf_counter()
+            before, start, cpu = _rss_bytes(), time.perf_counter(), time.process_time()
             records = 0
             with http.stream("GET", f"{base_url}/files/{FILE_ID}/content") as response:
                 for line in response.iter_lines():
                     if line:
                         json.loads(line)
                         records += 1
-            seconds = time.perf_counter() - start
-        return {"seconds": seconds, "growth_mb": (_peak_rss_bytes() - before) / 1e6, "records": records}
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        growth = (_peak_rss_bytes() - before) / 1e6
+        return {"seconds": seconds, "cpu_seconds": cpu, "growth_mb": growth, "records": records}
     from batches_ext import BatchesClient  # noqa: PLC0415
 
     with BatchesClient(API_KEY, base_url=base_url, sleep=lambda seconds: None) as client:
         batch = client.retrieve(BATCH_ID)
         gc.collect()
         _reset_peak_rss()
-        before, start = _rss_bytes(), time.perf_counter()
+        before, start, cpu = _rss_bytes(), time.perf_counter(), time.process_time()
         if kind == "iter_results":
             records = sum(1 for _ in client.iter_results(batch))
-            seconds, growth = time.perf_counter() - start, (_peak_rss_bytes() - before) / 1e6
+            seconds, cpu, growth = time.perf_counter() - start, time.process_time() - cpu, _peak_rss_bytes() - before
         else:
             written = client.download_results(batch, folder, errors=False)
-            seconds, growth = time.perf_counter() - start, (_peak_rss_bytes() - before) / 1e6
+            seconds, cpu, growth = time.perf_counter() - start, time.process_time() - cpu, _peak_rss_bytes() - before
             assert written.output is not None  # noqa: S101 - the batch has an output file
             with written.output.open("rb") as stream:  # counted after the clock stopped: the file is checked too
                 records = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
             written.output.unlink()
-    return {"seconds": seconds, "growth_mb": growth, "records": records}
+    return {"seconds": seconds, "cpu_seconds": cpu, "growth_mb": growth / 1e6, "records": records}
 
 
 # --- the run -------------------------------------------------------------------------------------------------------
@@ -182,10 +183,13 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     if any(records != {count} for records in seen.values()):
         raise RuntimeError(f"a read did not see every record once ({count} in the file): {seen}")
     medians = {
-        kind: {key: statistics.median(sample[key] for sample in runs) for key in ("seconds", "growth_mb")}
+        kind: {
+            key: statistics.median(sample[key] for sample in runs) for key in ("seconds", "cpu_seconds", "growth_mb")
+        }
         for kind, runs in samples.items()
     }
     ratio = medians["iter_results"]["seconds"] / medians["floor"]["seconds"]
+    cpu_ratio = medians["iter_results"]["cpu_seconds"] / medians["floor"]["cpu_seconds"]
     targets = {
         "records": "met",
         "time": "met" if ratio <= TIME_TARGET else "missed",
@@ -194,7 +198,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     }
     return {
         "file_bytes": size, "records": count, "cuts": CUTS, "rounds": rounds, "medians": medians,
-        "time_ratio": ratio, "targets": targets, "raw": samples,
+        "time_ratio": ratio, "cpu_ratio": cpu_ratio, "targets": targets, "raw": samples,
     }  # fmt: skip
 
 
@@ -209,7 +213,8 @@ def render(result: dict[str, Any]) -> str:
     reading = (
         f"`iter_results` yielded every record once in {ours['seconds']:.2f} s; the floor (httpx `iter_lines` + "
         f"`json.loads`, never cut) {floor['seconds']:.2f} s = {result['time_ratio']:.2f}x "
-        f"(target <= {TIME_TARGET}x: {targets['time']}); peak RSS growth {ours['growth_mb']:.1f} MB "
+        f"(target <= {TIME_TARGET}x: {targets['time']}; client CPU {ours['cpu_seconds']:.2f} s against "
+        f"{floor['cpu_seconds']:.2f} s = {result['cpu_ratio']:.2f}x); peak RSS growth {ours['growth_mb']:.1f} MB "
         f"(floor {floor['growth_mb']:.1f} MB; target <= {ITER_MEMORY_TARGET_MB:.0f} MB: {targets['iter_memory']})"
     )
     writing = (
