@@ -32,7 +32,7 @@ from batches_ext._bulk import (
 )
 from batches_ext._core import ClientCore, default_sleep, owned_httpx_args, stream_error, with_body
 from batches_ext._deadline import BodyBudget, Deadline
-from batches_ext._download import DownloadedResults, ResumableRead, download_targets, part_path
+from batches_ext._download import DownloadedResults, ResumableRead, check_destination, download_targets, part_path
 from batches_ext._file import FileDeleted, FileObject
 from batches_ext._jsonl import DEFAULT_MAX_LINE_BYTES, LineSplitter, check_max_line_bytes
 from batches_ext._lifecycle import (
@@ -595,13 +595,10 @@ class BatchesClient:
             errors.APIError: a request failed.
 
         """
-        if isinstance(batch_or_id, Batch):
-            download_targets(batch_or_id, directory_or_path, errors=errors)  # a bad destination: before any request
-            batch = batch_or_id
-        else:
-            batch = self.retrieve(batch_or_id)
+        destination = check_destination(directory_or_path)
+        batch = batch_or_id if isinstance(batch_or_id, Batch) else self.retrieve(batch_or_id)
         written: dict[str, Path] = {}
-        for kind, file_id, target in download_targets(batch, directory_or_path, errors=errors):
+        for kind, file_id, target in download_targets(batch, destination, errors=errors):
             report = None if on_progress is None else partial(on_progress, kind)
             written[kind] = self._download_file(file_id, target, report)
         return DownloadedResults(written.get("output"), written.get("error"))

@@ -24,11 +24,14 @@ from batches_ext.errors import APIError, APIStatusError, ResultsDownloadError
 
 if TYPE_CHECKING:
     from batches_ext._batch import Batch
+    from batches_ext._results import ResultFile
 
 __all__ = [
     "ContentRange",
+    "Destination",
     "DownloadedResults",
     "ResumableRead",
+    "check_destination",
     "download_targets",
     "parse_content_range",
     "part_path",
@@ -261,15 +264,21 @@ class DownloadedResults(NamedTuple):
     error: Path | None
 
 
-def download_targets(batch: Batch, destination: str | os.PathLike[str], *, errors: bool) -> list[tuple[str, str, Path]]:
-    """Which files of `batch` to write where: `(kind, file_id, path)` for `output` and (with `errors`) `error`.
+class Destination(NamedTuple):
+    """Where `download_results` writes: into a directory, or the output file at a path (see `check_destination`)."""
 
-    `destination` is a directory (it exists, or ends with a separator): the files are `<batch id>_output.jsonl`
-    and `<batch id>_error.jsonl` in it. Otherwise it is the output file's path, and the error file goes next to it
-    as `<stem>_error<suffix>`.
+    path: Path
+    is_directory: bool
+
+
+def check_destination(destination: str | os.PathLike[str]) -> Destination:
+    """Check where results files are to be written, before anything is sent.
+
+    A directory (it exists, or the text ends with a separator): the files go in it. Otherwise the output file's path,
+    whose directory must exist.
 
     Raises:
-        ValueError: `destination` is empty, or its parent directory does not exist.
+        ValueError: `destination` is empty, or the directory does not exist.
 
     """
     text = os.fspath(destination)
@@ -279,13 +288,27 @@ def download_targets(batch: Batch, destination: str | os.PathLike[str], *, error
     if path.is_dir() or text.endswith(("/", os.sep)):
         if not path.is_dir():
             raise ValueError(f"{path} is not a directory")
+        return Destination(path, is_directory=True)
+    if not path.parent.is_dir():
+        raise ValueError(f"{path.parent} is not a directory")
+    return Destination(path, is_directory=False)
+
+
+def download_targets(batch: Batch, destination: Destination, *, errors: bool) -> list[tuple[ResultFile, str, Path]]:
+    """Which files of `batch` to write where: `(kind, file_id, path)` for `output` and (with `errors`) `error`.
+
+    In a directory the files are `<batch id>_output.jsonl` and `<batch id>_error.jsonl`; at a path, the output file
+    is that path and the error file goes next to it as `<stem>_error<suffix>`.
+    """
+    path = destination.path
+    if destination.is_directory:
         safe = "".join(char if char.isalnum() or char in "-_." else "_" for char in batch.id)
         paths = {"output": path / f"{safe}_output.jsonl", "error": path / f"{safe}_error.jsonl"}
     else:
-        if not path.parent.is_dir():
-            raise ValueError(f"{path.parent} is not a directory")
         paths = {"output": path, "error": path.with_name(f"{path.stem}_error{path.suffix}")}
-    wanted = [("output", batch.output_file_id)] + ([("error", batch.error_file_id)] if errors else [])
+    wanted: list[tuple[ResultFile, str | None]] = [("output", batch.output_file_id)]
+    if errors:
+        wanted.append(("error", batch.error_file_id))
     return [(kind, file_id, paths[kind]) for kind, file_id in wanted if file_id]
 
 

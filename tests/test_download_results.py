@@ -117,14 +117,13 @@ def test_a_part_is_written_again_when_range_is_not_honoured(
 def test_a_bad_destination_sends_nothing(kind: str, tmp_path: Path) -> None:
     api = FakeBatchAPI()
     seeded(api)
-    from batches_ext import Batch
-
-    batch = Batch.from_dict(api.get_batch("batch_dl"))
     with pytest.raises(ValueError, match="is not a directory"):
-        download(kind, api, batch, tmp_path / "missing" / "out.jsonl")
+        download(kind, api, "batch_dl", tmp_path / "missing" / "out.jsonl")
     with pytest.raises(ValueError, match="is not a directory"):
-        download(kind, api, batch, str(tmp_path / "missing") + "/")
-    assert api.requests == []
+        download(kind, api, "batch_dl", str(tmp_path / "missing") + "/")
+    with pytest.raises(ValueError, match="must be a directory or a file path"):
+        download(kind, api, "batch_dl", "")
+    assert api.requests == []  # not even the retrieve
 
 
 def test_writing_to_disk_holds_little_memory(tmp_path: Path) -> None:
