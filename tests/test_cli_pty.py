@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from batches_ext._cli_download import size_text
 from batches_ext.testing import FakeBatchAPI, FakeServer
 
 SECRET = "sk-test-SECRET-123456"
@@ -78,3 +79,35 @@ def test_cancel_wait_rewrites_one_line_on_a_terminal(server: FakeServer) -> None
     elapsed = [float(match.group(2)) for match in parsed if match]
     assert elapsed == sorted(elapsed)
     assert all(len(frame) < COLUMNS for frame in frames)
+
+
+@pytest.mark.slow
+def test_download_shows_a_bar_per_file_on_a_terminal(server: FakeServer, tmp_path: Path) -> None:
+    data = server.api.add_batch("batch_tty_dl", status="cancelled", total=300, completed=250, failed=10)
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, COLUMNS, 0, 0))
+    env = {name: value for name, value in os.environ.items() if not name.startswith("OPENAI_")}
+    env["OPENAI_API_KEY"] = SECRET
+    process = subprocess.Popen(
+        [str(SCRIPT), "download", "batch_tty_dl", "-o", str(tmp_path), "--base-url", server.base_url],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    try:
+        terminal = read_all(leader).decode()
+        out, _ = process.communicate(timeout=20)
+    finally:
+        os.close(leader)
+    assert process.returncode == 0
+    assert out.decode().splitlines() == [
+        str(tmp_path / "batch_tty_dl_output.jsonl"),
+        str(tmp_path / "batch_tty_dl_error.jsonl"),
+    ]
+    sizes = [len(server.api.get_file(data[f"{kind}_file_id"])) for kind in ("output", "error")]
+    lines = [line.split("\r")[-1].rstrip() for line in terminal.split("\r\n") if line.strip()]
+    assert len(lines) == 2  # one finished bar per file, each rewritten in place
+    for line, kind, size in zip(lines, ("output", "error"), sizes, strict=True):
+        assert re.fullmatch(rf"{kind} \[#{{20}}\] (\S+ \S?B)/\1 \S+ \S?B/s done", line), line
+        assert f"] {size_text(size)}/{size_text(size)} " in line
