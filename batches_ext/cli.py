@@ -373,7 +373,8 @@ class _Session:
         self.args = args
         self.out = out
         self.err = err
-        self.stdin = stdin if stdin is not None else sys.stdin
+        # sys.stdin is None when started with stdin closed (`<&-`): that reads as empty, like /dev/null.
+        self.stdin = stdin if stdin is not None else sys.stdin if sys.stdin is not None else io.StringIO()
         self.progress: Progress | None = None
         # Scrub the key from whatever this run prints (the library already scrubs what the server echoes;
         # this also covers text the CLI composes itself).

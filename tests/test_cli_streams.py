@@ -85,6 +85,11 @@ def test_a_closed_stderr_keeps_the_status(redirect: str, fake: FakeServer) -> No
     assert code == (cli.EXIT_API_ERROR if redirect == "2>&-" else cli.EXIT_USAGE)
 
 
+def test_a_closed_stdin_reads_as_empty(fake: FakeServer) -> None:
+    code, out, err = run_shell("<&-", "cancel", "-", base_url=fake.base_url)
+    assert (code, out, err) == (cli.EXIT_OK, "", "no batch ids on stdin: nothing to cancel\n")
+
+
 def test_a_read_only_stdout_is_an_error_line(fake: FakeServer) -> None:
     code, _, err = run_shell("1< /dev/null", "retrieve", "batch_running", base_url=fake.base_url)
     assert code == cli.EXIT_API_ERROR
