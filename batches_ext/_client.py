@@ -30,7 +30,7 @@ from batches_ext._bulk import (
     refused,
     worth_checking,
 )
-from batches_ext._core import ClientCore, default_sleep, owned_httpx_args, stream_error, with_body
+from batches_ext._core import ClientCore, default_sleep, owned_httpx_args, stream_error
 from batches_ext._deadline import BodyBudget, Deadline
 from batches_ext._download import DownloadedResults, ResumableRead, check_destination, download_targets, part_path
 from batches_ext._file import FileDeleted, FileObject
@@ -834,7 +834,7 @@ class BatchesClient:
                 retry.start_attempt()
                 response = http.send(request, stream=True)
                 if not (stream and response.is_success):
-                    response = self._read_body(response, retry)
+                    self._read_body(response, retry)
             except httpx.RequestError as exc:
                 self._sleep(retry.after_exception(exc))
                 continue
@@ -851,17 +851,13 @@ class BatchesClient:
             raise self._core.status_error(response)
         return response
 
-    def _read_body(self, response: httpx.Response, retry: RetryState) -> httpx.Response:
-        """`response` with its body read whole, within the attempt's time limit and the size cap."""
-        budget = BodyBudget(retry.timeouts, retry.deadline, self._clock)
-        chunks: list[bytes] = []
+    def _read_body(self, response: httpx.Response, retry: RetryState) -> None:
+        """Read `response`'s body whole, within the attempt's time limit and the size cap; close it."""
+        BodyBudget(retry.timeouts, retry.deadline, self._clock).watch(response)
         try:
-            for chunk in response.iter_bytes():
-                budget.add(chunk, response)
-                chunks.append(chunk)
+            response.read()
         finally:
             response.close()
-        return with_body(response, b"".join(chunks))
 
     def _authorise(self, request: httpx.Request) -> None:
         """Attach a per-attempt credential (Azure's; a token provider is called here, for every attempt)."""

@@ -10,7 +10,7 @@ Sans-I/O, shared by the sync and async clients.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Final
 
 import httpx
@@ -87,6 +87,14 @@ class BodyBudget:
         self.max_bytes = max_bytes
         self.received = 0
 
+    def watch(self, response: httpx.Response) -> None:
+        """Count every chunk of `response`'s body as `read()`/`aread()` pulls it (see `add`).
+
+        The response's own stream is wrapped rather than read here, so httpx reads and decodes the body as usual
+        (one copy, no second Response): only the checks are added.
+        """
+        response.stream = _WatchedStream(response.stream, self, response)
+
     def add(self, chunk: bytes, response: httpx.Response) -> None:
         """Count a chunk of `response`'s body just read.
 
@@ -106,3 +114,34 @@ class BodyBudget:
                 f"the response body was still arriving at its time limit ({self.received} bytes so far)",
                 request=response.request,
             )
+
+
+class _WatchedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that passes each raw chunk to its `BodyBudget` before handing it on."""
+
+    def __init__(
+        self, stream: httpx.SyncByteStream | httpx.AsyncByteStream, budget: BodyBudget, response: httpx.Response
+    ) -> None:
+        self._stream = stream
+        self._budget = budget
+        self._response = response
+
+    def __iter__(self) -> Iterator[bytes]:
+        assert isinstance(self._stream, httpx.SyncByteStream)  # noqa: S101 - a sync client's response
+        for chunk in self._stream:
+            self._budget.add(chunk, self._response)
+            yield chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        assert isinstance(self._stream, httpx.AsyncByteStream)  # noqa: S101 - an async client's response
+        async for chunk in self._stream:
+            self._budget.add(chunk, self._response)
+            yield chunk
+
+    def close(self) -> None:
+        assert isinstance(self._stream, httpx.SyncByteStream)  # noqa: S101
+        self._stream.close()
+
+    async def aclose(self) -> None:
+        assert isinstance(self._stream, httpx.AsyncByteStream)  # noqa: S101
+        await self._stream.aclose()

@@ -148,8 +148,8 @@ class RetryState:
         """The wait this request is part of must end by then: every attempt and every sleep fits before it."""
         self.lost_reply = False
         """True once an attempt that may have been carried out was retried (a transport error, a 5xx)."""
-        self.timeouts: dict[str, float | None] = dict(request.extensions.get("timeout") or {})
-        """The request's own httpx timeouts, before any attempt's clipping."""
+        self.timeouts: Mapping[str, float | None] = request.extensions.get("timeout") or {}
+        """The request's own httpx timeouts (each attempt with a deadline gets a clipped copy)."""
         self._now = now
         self._jitter = jitter
 
@@ -160,7 +160,9 @@ class RetryState:
             errors.APITimeoutError: the deadline has passed; nothing is sent.
 
         """
-        if self.deadline is not None and self.deadline.expired:
+        if self.deadline is None:
+            return  # the request's own timeouts, untouched
+        if self.deadline.expired:
             raise errors.APITimeoutError(
                 f"Deadline reached before {self.request.method} {self.request.url.path} could be sent",
                 request=self.request,

@@ -132,7 +132,7 @@ def test_a_runaway_json_body_is_refused_past_the_size_cap(kind: str) -> None:
     runaway = b'{"id": "batch_x", "pad": "' + b"x" * MAX_JSON_BODY_BYTES + b'"}'
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=runaway)
+        return httpx.Response(200, stream=httpx.ByteStream(runaway))  # not read ahead, as from a socket
 
     error = run_against(kind, "retrieve", client={}, handler=handler).error
     assert isinstance(error, errors.APIResponseValidationError)
