@@ -122,8 +122,16 @@ class ClientCore:
         return self.build(http, self._list_kwargs(**params), NOT_GIVEN)
 
     def download_request(self, http: _HTTP, file_id: str, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
-        """The `downloadFile` request for `file_id`."""
-        kwargs = self._download_kwargs(file_id=check_id(file_id, "file_id"))
+        """The `downloadFile` request for `file_id`.
+
+        The id always comes from a batch the server sent (its input, output or error file): one that cannot be
+        requested is the server's fault, an `APIResponseValidationError`, not the caller's `ValueError`.
+        """
+        try:
+            checked = check_id(file_id, "file_id")
+        except ValueError as exc:
+            raise APIResponseValidationError(f"the batch names a file that cannot be requested: {exc}") from None
+        kwargs = self._download_kwargs(file_id=checked)
         request = self.build(http, kwargs, timeout)
         request.headers["Accept"] = "application/octet-stream, application/jsonl, */*"
         request.headers["Accept-Encoding"] = "identity"  # byte offsets (Range, Content-Length) count stored bytes

@@ -158,3 +158,31 @@ def test_json_output_keeps_server_text_exact(hostile: str, capsys: pytest.Captur
     assert cli.main(["retrieve", "batch_abc123", "--json", "--base-url", hostile]) == cli.EXIT_OK
     out, _ = capsys.readouterr()
     assert json.loads(out)["status"] == f"paused{ESCAPES}"  # JSON escapes it; a program gets the exact text
+
+
+# --- file ids a server sends ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["results", "download", "remainder"])
+def test_an_unusable_file_id_from_the_server_is_an_api_error_not_a_traceback(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    sent: list[str] = []
+
+    def reply(method: str, path: str, headers: dict[str, str]) -> local_server.Reply:
+        del headers
+        sent.append(f"{method} {path}")
+        bad = f"file{ESCAPES}"
+        return local_server.json_reply(
+            200, dict(CANCELLING, status="cancelled", output_file_id=bad, error_file_id=bad, input_file_id=bad)
+        )
+
+    with local_server.serve(reply) as url:
+        extra = ["-o", str(tmp_path)] if command == "download" else []
+        code = cli.main([command, "batch_abc123", *extra, "--base-url", url])
+    _, err = capsys.readouterr()
+    assert code == cli.EXIT_API_ERROR
+    assert "the batch names a file that cannot be requested: file_id must not contain non-printable" in err
+    _assert_no_control(err)
+    assert all("/files" not in request for request in sent)  # nothing was asked of the bad id
