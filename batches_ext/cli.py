@@ -82,6 +82,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _request_timeout(text: str) -> float:
+    """An argparse type: a timeout for one request, within the client's own bound (`MAX_TIMEOUT_S`)."""
+    value = _seconds(text)
+    from batches_ext._settings import MAX_TIMEOUT_S  # noqa: PLC0415 - only once there is a value to check
+
+    if value > MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_TIMEOUT_S:g} seconds (a day), got {text!r}")
+    return value
+
+
 def _port(text: str) -> int:
     """An argparse type: a TCP port, 0 for any free one."""
     try:
@@ -144,7 +154,7 @@ def _client_options(*, suppress: bool) -> _Parser:
     group.add_argument(
         "--request-timeout",
         metavar="S",
-        type=_seconds,
+        type=_request_timeout,
         default=default,
         help="give up on one request after S seconds (default: 600; 5 s to connect); retried like any timeout",
     )

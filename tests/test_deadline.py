@@ -226,7 +226,7 @@ def test_cli_request_timeout_sets_the_clients_timeout(monkeypatch: pytest.Monkey
         assert client._core.settings.timeout == httpx.Timeout(600.0, connect=5.0)  # the default, unchanged
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "inf", "nan", "soon"])
+@pytest.mark.parametrize("value", ["0", "-1", "inf", "nan", "soon", "1e300"])
 def test_cli_refuses_a_bad_request_timeout(capsys: pytest.CaptureFixture[str], value: str) -> None:
     assert cli.main(["retrieve", "batch_x", "--request-timeout", value]) == cli.EXIT_USAGE
     assert "--request-timeout" in capsys.readouterr().err
