@@ -88,6 +88,7 @@ class ResumableRead:
         "_position",
         "_skip",
         "breaks",
+        "etag",
         "file_id",
         "furthest",
         "offset",
@@ -109,6 +110,8 @@ class ResumableRead:
         self.ranged = True
         """Whether to ask with `Range` (no longer after a 206 for another range, or an encoded body)."""
         self.breaks = 0
+        self.etag: str | None = None
+        """The file's `ETag`, when the first answer had one: a later answer with another means the file changed."""
         self._mark = offset  # `furthest` at the last break
         self._position = offset  # the file offset of the next byte of the current body
         self._skip = 0  # bytes of the current body that were read before
@@ -121,20 +124,32 @@ class ResumableRead:
         return self.splitter.lines if self.splitter is not None else self._counted
 
     def prepare(self, request: httpx.Request) -> None:
-        """Set `request`'s `Range` for the next attempt (none at the start, or when ranges are not trusted)."""
+        """Set `request`'s `Range` for the next attempt (none at the start, or when ranges are not trusted).
+
+        With the strong `ETag` an earlier answer gave, `If-Range` asks for the whole file instead should it have
+        changed since (which `begin` then refuses).
+        """
         if self.offset and self.ranged:
             request.headers["Range"] = f"bytes={self.offset}-"
+            if self.etag is not None and not self.etag.startswith("W/"):
+                request.headers["If-Range"] = self.etag
         else:
             request.headers.pop("Range", None)
+            request.headers.pop("If-Range", None)
 
     def begin(self, response: httpx.Response) -> bool:
         """Check a successful answer; False when it is a 206 for another range (close it and ask again).
 
         Raises:
-            ResultsDownloadError: the file is not the one read before (its size changed), or a 206 answered a
-                request that asked no range.
+            ResultsDownloadError: the file is not the one read before (its size or its `ETag` changed), or a 206
+                answered a request that asked no range.
 
         """
+        etag = response.headers.get("etag")
+        if etag is not None and self.etag is not None and etag != self.etag:
+            raise self.failure(f"the file changed: ETag {etag!r} now, {self.etag!r} before")
+        if etag is not None:
+            self.etag = etag
         encoded = response.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
         length = None if encoded else _content_length(response)
         if encoded:

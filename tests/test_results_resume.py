@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from batches_ext import AsyncBatchesClient, BatchesClient, errors
+from batches_ext import AsyncBatchesClient, Batch, BatchesClient, errors
 from batches_ext._download import ContentRange, parse_content_range
 from batches_ext.testing import FakeBatchAPI, FakeClock, FakeServer
 from tests.conftest import API_KEY
@@ -202,8 +203,6 @@ def test_a_206_for_another_range_is_asked_again_without_range(content_range: str
     wrong_start = 0 if header.startswith("bytes 0-") else start
     handler = scripted_206(content, [(206, {"content-range": header} if header else {}, wrong_start), (200, {}, 0)])
     with BatchesClient(api_key=API_KEY, http_client=httpx.Client(transport=httpx.MockTransport(handler))) as client:
-        from batches_ext import Batch
-
         results = list(client.iter_results(Batch.from_dict(CANCELLED)))
     assert [r.custom_id for r in results] == [f"request-{n}" for n in range(20)]
     assert handler.ranges == [None, f"bytes={start}-", None]
@@ -212,13 +211,12 @@ def test_a_206_for_another_range_is_asked_again_without_range(content_range: str
 def test_a_file_that_changed_size_between_attempts_is_an_error() -> None:
     content = lines_file(20)
     handler = scripted_206(content, [(200, {}, 0, content + b"{}\n")])  # then the whole file is longer
-    with BatchesClient(
-        api_key=API_KEY, http_client=httpx.Client(transport=httpx.MockTransport(handler)), sleep=lambda s: None
-    ) as client:
-        from batches_ext import Batch
-
-        with pytest.raises(errors.ResultsDownloadError, match="the file changed"):
-            list(client.iter_results(Batch.from_dict(CANCELLED)))
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with (
+        BatchesClient(api_key=API_KEY, http_client=http, sleep=lambda s: None) as client,
+        pytest.raises(errors.ResultsDownloadError, match="the file changed"),
+    ):
+        list(client.iter_results(Batch.from_dict(CANCELLED)))
 
 
 def test_the_ranged_request_keeps_azures_api_version() -> None:
@@ -308,3 +306,51 @@ def test_iter_all_results_of_a_batch_without_files(kind: str) -> None:
     api = FakeBatchAPI()
     api.add_batch("batch_new", status="in_progress")
     assert read_all(kind, api, "batch_new", method="iter_all_results") == []
+
+
+def etag_server(content: bytes, first_tag: str, then: tuple[int, str, bytes]) -> tuple[Any, list[dict[str, str]]]:
+    """Cuts the first answer (tagged `first_tag`) at 1,000 bytes; then answers `(status, tag, body)`."""
+    sent: list[dict[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(dict(request.headers))
+        if len(sent) == 1:
+
+            def cut() -> Iterator[bytes]:
+                yield content[:1000]
+                raise httpx.RemoteProtocolError("peer closed connection")
+
+            return httpx.Response(200, content=cut(), headers={"content-length": str(len(content)), "etag": first_tag})
+        status, tag, body = then
+        headers = {"content-length": str(len(body)), "etag": tag}
+        if status == 206:
+            start = len(content) - len(body)
+            headers["content-range"] = f"bytes {start}-{len(content) - 1}/{len(content)}"
+        return httpx.Response(status, content=body, headers=headers)
+
+    return handler, sent
+
+
+def test_if_range_carries_the_etag_and_a_changed_file_is_an_error() -> None:
+    content = lines_file(20)
+    start = max(end for end in line_ends(content) if end <= 1000)
+    handler, sent = etag_server(content, '"v1"', (200, '"v2"', content + b"{}\n"))  # If-Range missed: a new file
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with (
+        BatchesClient(api_key=API_KEY, http_client=http, sleep=lambda s: None) as client,
+        pytest.raises(errors.ResultsDownloadError, match=r"""the file changed: ETag '"v2"' now, '"v1"' before"""),
+    ):
+        list(client.iter_results(Batch.from_dict(CANCELLED)))
+    assert (sent[1]["range"], sent[1]["if-range"]) == (f"bytes={start}-", '"v1"')
+
+
+def test_a_weak_etag_is_never_sent_as_if_range() -> None:
+    content = lines_file(20)
+    start = max(end for end in line_ends(content) if end <= 1000)
+    handler, sent = etag_server(content, 'W/"v1"', (206, 'W/"v1"', content[start:]))
+    with BatchesClient(
+        api_key=API_KEY, http_client=httpx.Client(transport=httpx.MockTransport(handler)), sleep=lambda s: None
+    ) as client:
+        assert len(list(client.iter_results(Batch.from_dict(CANCELLED)))) == 20
+    assert sent[1]["range"] == f"bytes={start}-"
+    assert "if-range" not in sent[1]
