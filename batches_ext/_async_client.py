@@ -269,7 +269,9 @@ class AsyncBatchesClient:
 
         Memory stays bounded whatever the file's size. A batch without such a file yields nothing. Lines end at
         LF (or CRLF) only, never at U+2028 and the like, and are UTF-8 whatever the server's `charset`; a leading
-        BOM is skipped.
+        BOM is skipped. A download that breaks resumes after the last whole line (`Range`, or skipping what was read
+        when the server sends the whole file again): every record is yielded once, in order; `max_retries` counts
+        the breaks that get no further into the file.
 
         Args:
             batch_or_id: the batch, or its id (retrieved first).
@@ -280,6 +282,8 @@ class AsyncBatchesClient:
             ValueError: `max_line_bytes` is not a positive int (nothing is sent).
             errors.ResultsFormatError: a line is not UTF-8, too long, or not a batch output record (the error
                 names the line).
+            errors.ResultsDownloadError: the download broke and could not be resumed; it says how many records and
+                bytes were read.
             errors.APIError: the download failed.
         """
         check_max_line_bytes(max_line_bytes)
