@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from batches_ext._batch import Batch
+from batches_ext._bulk import MAX_CONCURRENCY
 from batches_ext._deadline import Deadline
 from batches_ext._ids import check_id
 from batches_ext._json import JSONDepthError, loads
@@ -46,11 +47,16 @@ _HTTP = httpx.Client | httpx.AsyncClient
 
 
 default_sleep = time.sleep
+_MAX_CONNECTIONS = 100  # httpx's own default: what one client may open at once
 
 
 def owned_httpx_args() -> dict[str, Any]:
-    """Extra arguments for the httpx.Client the sync client builds for itself: httpx's defaults serve."""
-    return {}
+    """Extra arguments for the httpx.Client the sync client builds for itself: a kept-alive connection per worker.
+
+    httpx keeps 20 idle connections by default, so `cancel_many(concurrency=64)` closed and reopened connections
+    all along (27 to 781 connections for 1,070 requests on the fake; against the API each is a TLS handshake).
+    """
+    return {"limits": httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=MAX_CONCURRENCY)}
 
 
 def owned_async_httpx_args() -> dict[str, Any]:

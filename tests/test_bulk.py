@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -358,6 +361,48 @@ def test_a_group_never_retries_429s_without_end(fake_batch_api: FakeBatchAPI, ba
     (outcome,) = batches_client.cancel_many(["b0"])
     assert outcome.outcome == "failed"
     assert isinstance(outcome.error, errors.RateLimitError)
+
+
+def test_a_bulk_cancel_keeps_one_connection_per_worker() -> None:
+    # httpx keeps 20 idle connections by default: with more workers than that, the client's own pool closed and
+    # reopened connections all along (on the real API, a TLS handshake each).
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def do_POST(self) -> None:
+            batch_id = self.path.split("/")[-2]
+            body = json.dumps({"id": batch_id, "object": "batch", "status": "cancelling"}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    class Counting(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 1024
+        connections = 0
+
+        def process_request(self, request: socket.socket | tuple[bytes, socket.socket], address: object) -> None:
+            type(self).connections += 1
+            super().process_request(request, address)
+
+    server = Counting(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        with BatchesClient("sk-test", base_url=f"http://127.0.0.1:{server.server_address[1]}/v1") as client:
+            report = client.cancel_many([f"b{n}" for n in range(640)], concurrency=64)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert report.counts["stopped"] == 640
+    assert Counting.connections <= 64  # one per worker, kept alive; was up to 10x that
 
 
 def test_bad_input_sends_nothing(fake_batch_api: FakeBatchAPI, batches_client: BatchesClient) -> None:
