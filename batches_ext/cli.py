@@ -522,7 +522,7 @@ def _cancel(session: _Session) -> int:
             session.say(f"{PROG} cancel: error: --timeout and --poll-interval need --wait")
             return EXIT_USAGE
         with session.client() as client:
-            session.show(client.cancel(args.batch_id))
+            session.show(_cancel_one(session, client, args.batch_id))
         return EXIT_OK
     progress = session.start_progress()
     with session.client() as client:
@@ -535,6 +535,30 @@ def _cancel(session: _Session) -> int:
         session.say(f"note: nothing was cancelled: {batch.id} finished as {batch.status} before a cancel could stop it")
     session.show(batch)
     return EXIT_OK
+
+
+def _cancel_one(session: _Session, client: BatchesClient, batch_id: str) -> Batch:
+    """Cancel one batch; a refusal because it had finished (or was already cancelling) is the batch, as in bulk."""
+    from batches_ext import errors  # noqa: PLC0415
+    from batches_ext._bulk import refused, worth_checking  # noqa: PLC0415
+
+    try:
+        return client.cancel(batch_id)
+    except errors.APIError as exc:
+        if not worth_checking(exc):
+            raise
+        try:
+            batch = client.retrieve(batch_id)
+        except errors.APIError:
+            raise exc from None
+        outcome = refused(batch_id, exc, batch)
+        if outcome.outcome == "failed" or outcome.batch is None:
+            raise exc from None
+        if batch.status == "cancelled":
+            session.say(f"note: {batch.id} was already cancelled")
+        elif outcome.outcome == "already_finished":
+            session.say(f"note: nothing was cancelled: {batch.id} had already finished as {batch.status}")
+        return outcome.batch
 
 
 def _list(session: _Session) -> int:
