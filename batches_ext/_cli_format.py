@@ -23,6 +23,7 @@ __all__ = [
     "clean",
     "counts_text",
     "iso_utc",
+    "json_line",
     "relative_time",
     "status_line",
     "strict_json",
@@ -56,6 +57,29 @@ def strict_json(value: object, *, indent: int | None = None) -> str:
         return json.dumps(value, indent=indent, separators=separators, allow_nan=False)
     except ValueError:  # a non-finite float somewhere: the rare case pays for the copy
         return json.dumps(_finite(value), indent=indent, separators=separators, allow_nan=False)
+
+
+def json_line(stored: bytes, record: object) -> bytes:
+    """A result line to print: its `stored` bytes when they are JSON, else `record` as strict JSON.
+
+    Python's `json` read the line even if it holds `NaN` or `Infinity`, which are not JSON; printed as stored, they
+    would break the next tool in the pipe. Only such a line is written anew (those values as null); every other line
+    keeps its bytes exactly (`1e400`, `1.10` and unescaped text included). The check costs two substring searches.
+    """
+    if (b"NaN" in stored or b"Infinity" in stored) and not _is_json(stored):
+        return strict_json(record).encode()
+    return stored
+
+
+def _is_json(line: bytes) -> bool:
+    def refuse(constant: str) -> object:
+        raise ValueError(constant)
+
+    try:
+        json.loads(line, parse_constant=refuse)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _finite(value: Any) -> Any:

@@ -584,6 +584,8 @@ def _wait(session: _Session) -> int:
 
 
 def _results(session: _Session) -> int:
+    from batches_ext._cli_format import json_line  # noqa: PLC0415
+
     args = session.args
     with session.client() as client:
         batch = client.retrieve(args.batch_id)
@@ -599,9 +601,9 @@ def _results(session: _Session) -> int:
         write = _line_writer(session.out)
         records = client.iter_all_results(batch) if args.all else client.iter_results(batch, errors=args.errors)
         for result in records:
-            # One record per line, its bytes as stored; the stream's buffer is flushed as it fills, so memory
-            # stays bounded and `| head` sees lines before the download ends.
-            write(result.raw + b"\n")
+            # One record per line, its bytes as stored (unless they are not JSON: `json_line`); the stream's buffer
+            # is flushed as it fills, so memory stays bounded and `| head` sees lines before the download ends.
+            write(json_line(result.raw, result.to_dict()) + b"\n")
         session.out.flush()
     return EXIT_OK
 

@@ -221,6 +221,24 @@ def test_results_prints_each_stored_line_byte_for_byte(
     assert out == "".join(line + "\n" for line in lines).encode()
 
 
+def test_results_never_prints_nan_or_infinity_which_are_not_json(
+    capsysbinary: pytest.CaptureFixture[bytes], quick: FakeServer
+) -> None:
+    lines = [
+        '{"custom_id":"r1","response":{"status_code":200,"body":{"score":NaN,"hi":Infinity,"lo":-Infinity}}}',
+        '{"custom_id":"r2","response":{"status_code":200,"body":{"text":"NaN and Infinity, in words","p":1.10}}}',
+    ]
+    quick.api.add_file("file-nan", ("\n".join(lines) + "\n").encode())
+    batch_id = new_id()
+    quick.api.add_batch(batch_id, status="completed", total=2, completed=2, output_file_id="file-nan")
+    code = cli.main(["results", batch_id, "--base-url", quick.base_url])
+    out, err = capsysbinary.readouterr()
+    assert (code, err) == (0, b"")
+    first, second = out.decode().splitlines()
+    assert json.loads(first, parse_constant=pytest.fail)["response"]["body"] == {"score": None, "hi": None, "lo": None}
+    assert second == lines[1]  # a line that is JSON keeps its bytes, whatever words it holds
+
+
 def test_results_without_a_file(capsys: pytest.CaptureFixture[str], quick: FakeServer) -> None:
     batch_id = new_id()
     quick.api.add_batch(batch_id, status="in_progress")
