@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -91,3 +92,38 @@ def make_async_client(sleeps: Sleeps) -> Callable[..., AsyncBatchesClient]:
         return AsyncBatchesClient(http_client=http, sleep=sleeps.async_sleep, **options)
 
     return make
+
+
+class SyncView:
+    """Runs an AsyncBatchesClient's coroutines (and async generators) to completion, so one test covers both twins."""
+
+    def __init__(self, client: AsyncBatchesClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._client, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            async def run() -> Any:
+                result = method(*args, **kwargs)
+                if hasattr(result, "__aiter__"):
+                    return [item async for item in result]
+                return await result
+
+            return asyncio.run(run())
+
+        return call
+
+
+@pytest.fixture(params=["sync", "async"])
+def twin(request: pytest.FixtureRequest, make_client: Any, make_async_client: Any) -> Callable[..., Any]:
+    """`twin(script, **options)`: a client of the parametrized kind on a scripted transport, called synchronously."""
+    if request.param == "sync":
+        return make_client
+    return lambda script, **options: SyncView(make_async_client(script, **options))
+
+
+@pytest.fixture(params=["sync", "async"])
+def kind(request: pytest.FixtureRequest) -> str:
+    """Which twin a test drives: "sync" or "async"."""
+    return str(request.param)

@@ -6,7 +6,6 @@ Each call goes to a transport that records requests (and would fail the test on 
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -19,23 +18,11 @@ from batches_ext import AsyncBatchesClient, BatchesClient, errors
 from tests.conftest import API_KEY, Script
 
 
-class SyncView:
-    """Runs an AsyncBatchesClient's coroutines to completion, so one test body covers both twins."""
-
-    def __init__(self, client: AsyncBatchesClient) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self._client, name)
-        return lambda *args, **kwargs: asyncio.run(method(*args, **kwargs))
-
-
-@pytest.fixture(params=["sync", "async"])
-def recorded(request: pytest.FixtureRequest, make_client: Any, make_async_client: Any) -> tuple[Any, Script]:
+@pytest.fixture
+def recorded(twin: Any) -> tuple[Any, Script]:
     """A client of the parametrized kind whose transport records every request and answers none."""
     script = Script()
-    client = make_client(script) if request.param == "sync" else SyncView(make_async_client(script))
-    return client, script
+    return twin(script), script
 
 
 BAD_WAIT_OPTIONS = [

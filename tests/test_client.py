@@ -6,7 +6,6 @@ import asyncio
 import email.utils
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -16,26 +15,6 @@ import pytest
 from batches_ext import NOT_GIVEN, AsyncBatchesClient, Batch, BatchesClient, errors
 from tests.conftest import API_KEY, Script, Sleeps, error, ok
 from tests.payloads import CANCELLING, SEED_COMPLETED
-
-
-class SyncView:
-    """Runs an AsyncBatchesClient's coroutines to completion, so one test body covers both twins."""
-
-    def __init__(self, client: AsyncBatchesClient) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self._client, name)
-        return lambda *args, **kwargs: asyncio.run(method(*args, **kwargs))
-
-
-@pytest.fixture(params=["sync", "async"])
-def twin(request: pytest.FixtureRequest, make_client: Any, make_async_client: Any) -> Callable[..., Any]:
-    """`twin(script, **options)`: a client of the parametrized kind, called synchronously."""
-    if request.param == "sync":
-        return make_client
-    return lambda script, **options: SyncView(make_async_client(script, **options))
-
 
 # --- requests ------------------------------------------------------------------------------------------------------
 

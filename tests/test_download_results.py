@@ -15,11 +15,6 @@ from batches_ext._download import DownloadedResults
 from batches_ext.testing import FakeBatchAPI, FakeClock
 
 
-@pytest.fixture(params=["sync", "async"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def seeded(api: FakeBatchAPI) -> tuple[str, bytes, bytes]:
     data = api.add_batch("batch_dl", status="cancelled", total=60, completed=50, failed=5)
     return data["id"], api.get_file(data["output_file_id"]), api.get_file(data["error_file_id"])

@@ -6,7 +6,6 @@ retry is refused because the batch is already cancelling. Before, `cancel()` rai
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -14,30 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from batches_ext import AsyncBatchesClient, cli, errors
+from batches_ext import cli, errors
 from tests import local_server
 from tests.conftest import API_KEY, Script, error, ok
 from tests.payloads import CANCELLING, SEED_COMPLETED
 
 REFUSED = "Cannot cancel a batch with status 'cancelling'."
-
-
-class SyncView:
-    """Runs an AsyncBatchesClient's coroutines to completion, so one test body covers both twins."""
-
-    def __init__(self, client: AsyncBatchesClient) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self._client, name)
-        return lambda *args, **kwargs: asyncio.run(method(*args, **kwargs))
-
-
-@pytest.fixture(params=["sync", "async"])
-def twin(request: pytest.FixtureRequest, make_client: Any, make_async_client: Any) -> Callable[..., Any]:
-    if request.param == "sync":
-        return make_client
-    return lambda script, **options: SyncView(make_async_client(script, **options))
 
 
 LOST_REPLIES: dict[str, Callable[[], httpx.Response | Exception]] = {

@@ -15,7 +15,6 @@ from batches_ext._azure import azure_provider
 from batches_ext._providers import Credential, Provider
 from tests.conftest import API_KEY, Script, ok
 from tests.payloads import CANCELLING, SEED_COMPLETED
-from tests.test_client import SyncView
 
 ENDPOINT = "https://res.openai.azure.com"
 AZURE_ENV = ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "OPENAI_API_VERSION")
@@ -25,14 +24,6 @@ AZURE_ENV = ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_T
 def no_azure_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in AZURE_ENV:
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(params=["sync", "async"])
-def twin(request: pytest.FixtureRequest, make_client: Any, make_async_client: Any) -> Any:
-    """`twin(script, **options)`: a client of the parametrized kind on a scripted transport, called synchronously."""
-    if request.param == "sync":
-        return make_client
-    return lambda script, **options: SyncView(make_async_client(script, **options))
 
 
 def download(content: bytes = b"") -> httpx.Response:

@@ -21,34 +21,6 @@ from tests.payloads import SEED_COMPLETED
 LOCATION = "https://elsewhere.example/v1/files/file-cvaTdG/content"
 
 
-class SyncView:
-    """Runs an AsyncBatchesClient's coroutines (and async generators) to completion."""
-
-    def __init__(self, client: AsyncBatchesClient) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self._client, name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            async def run() -> Any:
-                result = method(*args, **kwargs)
-                if hasattr(result, "__aiter__"):
-                    return [item async for item in result]
-                return await result
-
-            return asyncio.run(run())
-
-        return call
-
-
-@pytest.fixture(params=["sync", "async"])
-def twin(request: pytest.FixtureRequest, make_client: Any, make_async_client: Any) -> Callable[..., Any]:
-    if request.param == "sync":
-        return make_client
-    return lambda script, **options: SyncView(make_async_client(script, **options))
-
-
 def redirect(status: int) -> httpx.Response:
     return httpx.Response(status, headers={"location": LOCATION, "x-request-id": "req_3xx"})
 

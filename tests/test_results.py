@@ -89,11 +89,6 @@ def collect(kind: str, handler: Files, call: str, *args: Any, **kwargs: Any) -> 
     return asyncio.run(run())
 
 
-@pytest.fixture(params=["sync", "async"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def test_iter_results_yields_typed_records_in_file_order(kind: str) -> None:
     files = Files({"file-out": jsonl([output_line(n) for n in range(5)])})
     results = collect(kind, files, "iter_results", Batch.from_dict(CANCELLED))

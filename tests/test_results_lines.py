@@ -29,11 +29,6 @@ def raw_jsonl(records: list[dict[str, Any]], newline: bytes = b"\n") -> bytes:
     return b"".join(json.dumps(r, ensure_ascii=False).encode() + newline for r in records)
 
 
-@pytest.fixture(params=["sync", "async"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 class Labelled(Files):
     """Serves the files with a content type of our choosing."""
 

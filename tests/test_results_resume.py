@@ -19,11 +19,6 @@ from tests.test_results import CANCELLED, output_line
 RECORDS = 40
 
 
-@pytest.fixture(params=["sync", "async"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def seeded(api: FakeBatchAPI, records: int = RECORDS) -> tuple[str, bytes]:
     """A completed batch with `records` output lines; its id and its output file."""
     data = api.add_batch("batch_big", status="completed", total=records, completed=records)

@@ -102,11 +102,6 @@ class Twin:
         return lambda *args, **kwargs: asyncio.run(method(*args, **kwargs))
 
 
-@pytest.fixture(params=["sync", "async"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def test_cancel_and_wait_walks_the_lifecycle(kind: str, fake_time: FakeTime) -> None:
     server = Lifecycle(polls_until_cancelled=3)
     updates: list[tuple[str, int]] = []
