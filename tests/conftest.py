@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 from batches_ext import AsyncBatchesClient, BatchesClient
+from batches_ext.testing import FakeBatchAPI, FakeClock
 from tests.payloads import CANCELLING
 
 API_KEY = "sk-test-0123456789abcdefSECRET"
@@ -94,6 +96,13 @@ def make_async_client(sleeps: Sleeps) -> Callable[..., AsyncBatchesClient]:
     return make
 
 
+def cli_environment(monkeypatch: pytest.MonkeyPatch, api_key: str) -> None:
+    """The environment a CLI test runs in: `api_key` as OPENAI_API_KEY; no base URL, organization or project."""
+    for name in ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", api_key)
+
+
 class SyncView:
     """Runs an AsyncBatchesClient's coroutines (and async generators) to completion, so one test covers both twins."""
 
@@ -127,3 +136,60 @@ def twin(request: pytest.FixtureRequest, make_client: Any, make_async_client: An
 def kind(request: pytest.FixtureRequest) -> str:
     """Which twin a test drives: "sync" or "async"."""
     return str(request.param)
+
+
+def fake_client(api: FakeBatchAPI, **options: Any) -> BatchesClient:
+    """A BatchesClient wired to the in-process fake `api`; it does not sleep unless given a `sleep`."""
+    options.setdefault("sleep", lambda seconds: None)
+    return BatchesClient(
+        api.api_key, base_url=api.base_url, http_client=httpx.Client(transport=api.transport()), **options
+    )
+
+
+def call_on_fake(kind: str, api: FakeBatchAPI, method: str, *args: Any, max_retries: int = 2, **options: Any) -> Any:
+    """`method(*args, **options)` on a client of `kind` wired to `api`, closed afterwards; its sleeps move a FakeClock.
+
+    An iterator's items are collected into a list, so both twins answer alike.
+    """
+    clock = FakeClock()
+    if kind == "sync":
+        with fake_client(api, max_retries=max_retries, sleep=clock.advance) as client:
+            result = getattr(client, method)(*args, **options)
+            return list(result) if isinstance(result, Iterator) else result
+
+    async def sleep(seconds: float) -> None:
+        clock.advance(seconds)
+
+    async def run() -> Any:
+        http = httpx.AsyncClient(transport=api.transport())
+        async with AsyncBatchesClient(
+            api.api_key, base_url=api.base_url, http_client=http, max_retries=max_retries, sleep=sleep
+        ) as client:
+            result = getattr(client, method)(*args, **options)
+            if hasattr(result, "__aiter__"):
+                return [item async for item in result]
+            return await result
+
+    return asyncio.run(run())
+
+
+class PeakMemory:
+    """`with PeakMemory() as memory:` traces allocations in the block; `memory.peak`: the most bytes held at once."""
+
+    peak = 0
+
+    def __enter__(self) -> PeakMemory:
+        tracemalloc.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            _, self.peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+
+
+def streaming_client(stream: httpx.SyncByteStream) -> BatchesClient:
+    """A BatchesClient whose every request is answered 200 with `stream` as the body."""
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, stream=stream)))
+    return BatchesClient(api_key=API_KEY, http_client=http)

@@ -5,26 +5,18 @@ on the remainder, and it reports its figures. No timing asserts (speed is measur
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from devtools.bench import remainder
-from devtools.bench.run import ROOT, child_env
+from tests.bench_quick import run_quick
 
 
 @pytest.mark.slow
 def test_quick_run_reports_both_clients(tmp_path: Path) -> None:
-    out = tmp_path / "remainder.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "devtools.bench.remainder", "--quick", "--json", str(out)],
-        capture_output=True, text=True, cwd=ROOT, env=child_env(), timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode in (0, 1), done.stderr  # 1: a target missed on a loaded machine, still a full report
-    assert done.stdout.startswith("- Remainder of a cancelled batch (500 requests;")
-    data = json.loads(out.read_text())
+    stdout, data = run_quick("remainder", tmp_path, timeout=120)
+    assert stdout.startswith("- Remainder of a cancelled batch (500 requests;")
     # 40% of the requests finished, 1% of those with a 400 (failed for good): the rest is to resubmit.
     assert data["remainder_lines"] == 300
     assert set(data["raw"]) == {"batches_ext", "httpx"}

@@ -5,26 +5,18 @@ every record once through its cuts, and it reports its figures. No timing assert
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from devtools.bench import resume
-from devtools.bench.run import ROOT, child_env
+from tests.bench_quick import run_quick
 
 
 @pytest.mark.slow
 def test_quick_run_reports_every_read(tmp_path: Path) -> None:
-    out = tmp_path / "resume.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "devtools.bench.resume", "--quick", "--json", str(out)],
-        capture_output=True, text=True, cwd=ROOT, env=child_env(), timeout=180, check=False,
-    )  # fmt: skip
-    assert done.returncode in (0, 1), done.stderr  # 1: a target missed on a loaded machine, still a full report
-    assert done.stdout.startswith("- Resumed results download (0.02 GB, ")
-    data = json.loads(out.read_text())
+    stdout, data = run_quick("resume", tmp_path, timeout=180)
+    assert stdout.startswith("- Resumed results download (0.02 GB, ")
     assert set(data["raw"]) == set(resume.MEASURES)
     for kind, runs in data["raw"].items():
         assert [sample["records"] for sample in runs] == [data["records"]]

@@ -25,6 +25,7 @@ import pytest
 from batches_ext import cli
 from batches_ext.testing import FakeBatchAPI, FakeServer
 from tests import local_server
+from tests.conftest import cli_environment
 
 SECRET = "sk-test-SECRET-123456"
 OPTION_KEY = "sk-option-KEY-987654"  # a key given as --api-key rather than in the environment
@@ -53,9 +54,7 @@ def quick() -> Iterator[FakeServer]:
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    cli_environment(monkeypatch, SECRET)
 
 
 def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -204,6 +203,19 @@ def test_results_in_process(capsys: pytest.CaptureFixture[str], quick: FakeServe
     assert out == quick.api.get_file(data["error_file_id"]).decode()
 
 
+def printed_results(
+    capsysbinary: pytest.CaptureFixture[bytes], quick: FakeServer, file_id: str, content: bytes
+) -> bytes:
+    """What `results` prints for a completed batch whose output file is `content`; it must exit 0, quiet on stderr."""
+    quick.api.add_file(file_id, content)
+    batch_id = new_id()
+    quick.api.add_batch(batch_id, status="completed", total=2, completed=2, output_file_id=file_id)
+    code = cli.main(["results", batch_id, "--base-url", quick.base_url])
+    out, err = capsysbinary.readouterr()
+    assert (code, err) == (0, b"")
+    return out
+
+
 def test_results_prints_each_stored_line_byte_for_byte(
     capsysbinary: pytest.CaptureFixture[bytes], quick: FakeServer
 ) -> None:
@@ -212,12 +224,7 @@ def test_results_prints_each_stored_line_byte_for_byte(
         '{"custom_id":"r1","response":{"status_code":200,"body":{"text":"café \u2028 naïve","p":1.10}},"error":null}',
         '{"id": "b2",  "custom_id": "r2", "response": {"status_code": 200, "body": {"big": 1e400, "n": -0.0}}}',
     ]
-    quick.api.add_file("file-exact", ("\r\n".join(lines) + "\n").encode())
-    batch_id = new_id()
-    quick.api.add_batch(batch_id, status="completed", total=2, completed=2, output_file_id="file-exact")
-    code = cli.main(["results", batch_id, "--base-url", quick.base_url])
-    out, err = capsysbinary.readouterr()
-    assert (code, err) == (0, b"")
+    out = printed_results(capsysbinary, quick, "file-exact", ("\r\n".join(lines) + "\n").encode())
     assert out == "".join(line + "\n" for line in lines).encode()
 
 
@@ -228,12 +235,7 @@ def test_results_never_prints_nan_or_infinity_which_are_not_json(
         '{"custom_id":"r1","response":{"status_code":200,"body":{"score":NaN,"hi":Infinity,"lo":-Infinity}}}',
         '{"custom_id":"r2","response":{"status_code":200,"body":{"text":"NaN and Infinity, in words","p":1.10}}}',
     ]
-    quick.api.add_file("file-nan", ("\n".join(lines) + "\n").encode())
-    batch_id = new_id()
-    quick.api.add_batch(batch_id, status="completed", total=2, completed=2, output_file_id="file-nan")
-    code = cli.main(["results", batch_id, "--base-url", quick.base_url])
-    out, err = capsysbinary.readouterr()
-    assert (code, err) == (0, b"")
+    out = printed_results(capsysbinary, quick, "file-nan", ("\n".join(lines) + "\n").encode())
     first, second = out.decode().splitlines()
     assert json.loads(first, parse_constant=pytest.fail)["response"]["body"] == {"score": None, "hi": None, "lo": None}
     assert second == lines[1]  # a line that is JSON keeps its bytes, whatever words it holds

@@ -12,6 +12,7 @@ import pytest
 import batches_ext.testing
 from batches_ext import BatchesClient, cli
 from batches_ext.testing import DEFAULT_API_KEY, FakeBatchAPI, FakeClock, FakeServer
+from tests.conftest import cli_environment
 
 SECRET = "sk-test-honest-0123456789"
 
@@ -24,9 +25,7 @@ def fake() -> Iterator[FakeServer]:
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    cli_environment(monkeypatch, SECRET)
 
 
 @pytest.mark.parametrize("status", ["completed", "failed", "expired"])

@@ -11,15 +11,14 @@ import pytest
 from batches_ext import cli
 from batches_ext._cli_download import DownloadProgress, size_text
 from batches_ext.testing import FakeBatchAPI, FakeServer
+from tests.conftest import cli_environment
 
 SECRET = "sk-test-download-0123456789"
 
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
-    for name in ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    cli_environment(monkeypatch, SECRET)
     with FakeServer(FakeBatchAPI(api_key=SECRET)) as running:
         yield running
 

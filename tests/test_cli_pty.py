@@ -42,26 +42,29 @@ def read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-@pytest.mark.slow
-def test_cancel_wait_rewrites_one_line_on_a_terminal(server: FakeServer) -> None:
-    server.api.add_batch("batch_tty", status="in_progress", total=100, completed=35, failed=2)
+def on_terminal(*argv: str) -> tuple[int, str, bytes]:
+    """The console script run with stderr on a terminal COLUMNS wide: its exit code, what the terminal got, stdout."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, COLUMNS, 0, 0))
     env = {name: value for name, value in os.environ.items() if not name.startswith("OPENAI_")}
     env["OPENAI_API_KEY"] = SECRET
-    process = subprocess.Popen(
-        [str(SCRIPT), "cancel", "batch_tty", "--wait", "--poll-interval", "0.2", "--base-url", server.base_url],
-        stdout=subprocess.PIPE,
-        stderr=follower,
-        env=env,
-    )
+    process = subprocess.Popen([str(SCRIPT), *argv], stdout=subprocess.PIPE, stderr=follower, env=env)
     os.close(follower)  # only the child holds the terminal now, so reading ends when it exits
     try:
         terminal = read_all(leader).decode()
         out, _ = process.communicate(timeout=20)
     finally:
         os.close(leader)
-    assert process.returncode == 0
+    return process.returncode, terminal, out
+
+
+@pytest.mark.slow
+def test_cancel_wait_rewrites_one_line_on_a_terminal(server: FakeServer) -> None:
+    server.api.add_batch("batch_tty", status="in_progress", total=100, completed=35, failed=2)
+    code, terminal, out = on_terminal(
+        "cancel", "batch_tty", "--wait", "--poll-interval", "0.2", "--base-url", server.base_url
+    )
+    assert code == 0
     assert SECRET not in terminal + out.decode()
     assert b"status:         cancelled\n" in out  # the table goes to stdout, not to the terminal's progress
 
@@ -84,23 +87,8 @@ def test_cancel_wait_rewrites_one_line_on_a_terminal(server: FakeServer) -> None
 @pytest.mark.slow
 def test_download_shows_a_bar_per_file_on_a_terminal(server: FakeServer, tmp_path: Path) -> None:
     data = server.api.add_batch("batch_tty_dl", status="cancelled", total=300, completed=250, failed=10)
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, COLUMNS, 0, 0))
-    env = {name: value for name, value in os.environ.items() if not name.startswith("OPENAI_")}
-    env["OPENAI_API_KEY"] = SECRET
-    process = subprocess.Popen(
-        [str(SCRIPT), "download", "batch_tty_dl", "-o", str(tmp_path), "--base-url", server.base_url],
-        stdout=subprocess.PIPE,
-        stderr=follower,
-        env=env,
-    )
-    os.close(follower)
-    try:
-        terminal = read_all(leader).decode()
-        out, _ = process.communicate(timeout=20)
-    finally:
-        os.close(leader)
-    assert process.returncode == 0
+    code, terminal, out = on_terminal("download", "batch_tty_dl", "-o", str(tmp_path), "--base-url", server.base_url)
+    assert code == 0
     assert out.decode().splitlines() == [
         str(tmp_path / "batch_tty_dl_output.jsonl"),
         str(tmp_path / "batch_tty_dl_error.jsonl"),

@@ -10,6 +10,7 @@ import pytest
 
 from batches_ext import BatchesClient, cli
 from batches_ext.testing import FakeBatchAPI, FakeClock, FakeServer
+from tests.conftest import cli_environment
 
 SECRET = "sk-test-SECRET-resubmit"
 ENDPOINT = "/v1/chat/completions"
@@ -35,9 +36,7 @@ def server(clock: FakeClock) -> Iterator[FakeServer]:
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    cli_environment(monkeypatch, SECRET)
 
 
 def cancelled_batch(server: FakeServer, clock: FakeClock, tmp_path: Path, count: int) -> str:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import tracemalloc
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from batches_ext import AsyncBatchesClient, BatchesClient, errors
+from batches_ext import errors
 from batches_ext._download import DownloadedResults
-from batches_ext.testing import FakeBatchAPI, FakeClock
+from batches_ext.testing import FakeBatchAPI
+from tests.conftest import PeakMemory, call_on_fake, fake_client
 
 
 def seeded(api: FakeBatchAPI) -> tuple[str, bytes, bytes]:
@@ -21,25 +19,7 @@ def seeded(api: FakeBatchAPI) -> tuple[str, bytes, bytes]:
 
 
 def download(kind: str, api: FakeBatchAPI, *args: Any, max_retries: int = 2, **options: Any) -> Any:
-    clock = FakeClock()
-    if kind == "sync":
-        http = httpx.Client(transport=api.transport())
-        with BatchesClient(
-            api.api_key, base_url=api.base_url, http_client=http, max_retries=max_retries, sleep=clock.advance
-        ) as client:
-            return client.download_results(*args, **options)
-
-    async def sleep(seconds: float) -> None:
-        clock.advance(seconds)
-
-    async def run() -> Any:
-        http = httpx.AsyncClient(transport=api.transport())
-        async with AsyncBatchesClient(
-            api.api_key, base_url=api.base_url, http_client=http, max_retries=max_retries, sleep=sleep
-        ) as client:
-            return await client.download_results(*args, **options)
-
-    return asyncio.run(run())
+    return call_on_fake(kind, api, "download_results", *args, max_retries=max_retries, **options)
 
 
 def ranges(api: FakeBatchAPI) -> list[str | None]:
@@ -131,16 +111,11 @@ def test_writing_to_disk_holds_little_memory(tmp_path: Path) -> None:
     api.add_batch("batch_big", status="completed", total=1, completed=1, output_file_id="file-big")
     api.cut_downloads(10_000_000, 10_000_000)
     (tmp_path / "out").mkdir()
-    with BatchesClient(
-        api.api_key, base_url=api.base_url, http_client=httpx.Client(transport=api.transport()), sleep=lambda s: None
-    ) as client:
-        tracemalloc.start()
-        try:
-            written = client.download_results("batch_big", tmp_path / "out")
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+    with fake_client(api) as client, PeakMemory() as memory:
+        written = client.download_results("batch_big", tmp_path / "out")
     assert written.output is not None
     assert written.output.stat().st_size == source.stat().st_size
     assert written.output.read_bytes() == source.read_bytes()
-    assert peak < 3_000_000, f"peak {peak / 1e6:.1f} MB writing a {source.stat().st_size / 1e6:.0f} MB file"
+    assert memory.peak < 3_000_000, (
+        f"peak {memory.peak / 1e6:.1f} MB writing a {source.stat().st_size / 1e6:.0f} MB file"
+    )

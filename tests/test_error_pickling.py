@@ -6,6 +6,7 @@ import gzip
 import inspect
 import multiprocessing
 import pickle
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 import httpx
@@ -20,6 +21,17 @@ KEY = "sk-pickle-0123456789abcdefSECRET"
 ODD_KEY = "abc123def456ghi789jkl"  # no sk- prefix: a proxy's or another provider's key
 
 
+def _raised_by(handler: Callable[[httpx.Request], httpx.Response], key: str = KEY) -> errors.APIError:
+    """The error a real client raises when its one retrieve is answered by `handler`."""
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with BatchesClient(api_key=key, http_client=http, max_retries=0) as client:
+        try:
+            client.retrieve("batch_1")
+        except errors.APIError as exc:
+            return exc
+    raise AssertionError("no error raised")
+
+
 def _status_error(status: int, key: str = KEY) -> errors.APIError:
     """The error a real client raises for `status`; the server echoes the key in its message."""
     body = {"error": {"message": f"bad key {key}", "type": "invalid_request_error", "param": key, "code": None}}
@@ -27,39 +39,21 @@ def _status_error(status: int, key: str = KEY) -> errors.APIError:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(status, json=body, headers={"x-request-id": f"req_{status}"})
 
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    with BatchesClient(api_key=key, http_client=http, max_retries=0) as client:
-        try:
-            client.retrieve("batch_1")
-        except errors.APIError as exc:
-            return exc
-    raise AssertionError("no error raised")
+    return _raised_by(handler, key)
 
 
 def _connection_error(key: str = KEY) -> errors.APIError:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    with BatchesClient(api_key=key, http_client=http, max_retries=0) as client:
-        try:
-            client.retrieve("batch_1")
-        except errors.APIError as exc:
-            return exc
-    raise AssertionError("no error raised")
+    return _raised_by(handler, key)
 
 
 def _validation_error() -> errors.APIError:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=b"<html>", headers={"x-request-id": "req_html"})
 
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    with BatchesClient(api_key=KEY, http_client=http, max_retries=0) as client:
-        try:
-            client.retrieve("batch_1")
-        except errors.APIError as exc:
-            return exc
-    raise AssertionError("no error raised")
+    return _raised_by(handler)
 
 
 def _every_error() -> list[errors.BatchesError]:

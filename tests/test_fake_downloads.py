@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tracemalloc
 from pathlib import Path
 
 import httpx
 import pytest
 
 from batches_ext.testing import FakeBatchAPI, FakeServer
+from tests.conftest import PeakMemory
 
 CONTENT = b"".join(b'{"n": %d}\n' % n for n in range(1000))
 
@@ -140,13 +140,7 @@ def test_a_file_on_disk_is_never_held_whole(tmp_path: Path) -> None:
             out.write(piece)
     api = FakeBatchAPI()
     api.add_file("file-big", path)
-    with client(api) as http:
-        tracemalloc.start()
-        try:
-            with http.stream("GET", "/files/file-big/content") as response:
-                size = sum(len(chunk) for chunk in response.iter_bytes())
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+    with client(api) as http, PeakMemory() as memory, http.stream("GET", "/files/file-big/content") as response:
+        size = sum(len(chunk) for chunk in response.iter_bytes())
     assert size == 40_000_000
-    assert peak < 2_000_000, f"peak {peak / 1e6:.1f} MB serving a 40 MB file"
+    assert memory.peak < 2_000_000, f"peak {memory.peak / 1e6:.1f} MB serving a 40 MB file"

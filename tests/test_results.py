@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 
 from batches_ext import AsyncBatchesClient, Batch, BatchesClient, errors
 from batches_ext._results import BatchResult, CancelledBatch
-from tests.conftest import API_KEY, error
+from tests.conftest import API_KEY, PeakMemory, error, streaming_client
 from tests.payloads import CANCELLING, batch
 
 CANCELLED = batch(
@@ -221,15 +220,7 @@ def test_streaming_memory_stays_bounded() -> None:
             for _ in range(count // 256):
                 yield chunk
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=Body())
-
-    with BatchesClient(api_key=API_KEY, http_client=httpx.Client(transport=httpx.MockTransport(handler))) as client:
-        tracemalloc.start()
-        try:
-            seen = sum(1 for _ in client.iter_results(Batch.from_dict(CANCELLED)))
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+    with streaming_client(Body()) as client, PeakMemory() as memory:
+        seen = sum(1 for _ in client.iter_results(Batch.from_dict(CANCELLED)))
     assert seen == (count // 256) * 256
-    assert peak < 10_000_000, f"peak {peak / 1e6:.1f} MB while streaming {count * len(line) / 1e6:.0f} MB"
+    assert memory.peak < 10_000_000, f"peak {memory.peak / 1e6:.1f} MB while streaming {count * len(line) / 1e6:.0f} MB"

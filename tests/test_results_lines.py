@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 
 from batches_ext import Batch, BatchesClient, errors
 from batches_ext._jsonl import BOM, LineSplitter
-from tests.conftest import API_KEY
+from tests.conftest import PeakMemory, streaming_client
 from tests.test_results import CANCELLED, Files, collect, jsonl, output_line
 
 SEPARATORS = "a\u2028b\u2029c\u0085d"  # JSON allows these raw in strings; str.splitlines() splits on each
@@ -103,19 +102,14 @@ def test_a_never_ending_line_stops_at_the_bound_not_at_memory() -> None:
                 sent.append(len(chunk))
                 yield chunk
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=Endless())
-
-    with BatchesClient(api_key=API_KEY, http_client=httpx.Client(transport=httpx.MockTransport(handler))) as client:
-        tracemalloc.start()
-        try:
-            with pytest.raises(errors.ResultsFormatError, match="line 1: line longer than 2000000 bytes"):
-                list(client.iter_results(Batch.from_dict(CANCELLED), max_line_bytes=2_000_000))
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+    with (
+        streaming_client(Endless()) as client,
+        PeakMemory() as memory,
+        pytest.raises(errors.ResultsFormatError, match="line 1: line longer than 2000000 bytes"),
+    ):
+        list(client.iter_results(Batch.from_dict(CANCELLED), max_line_bytes=2_000_000))
     assert 2_000_000 < sum(sent) <= 2_000_000 + 65536
-    assert peak < 6_000_000, f"peak {peak / 1e6:.1f} MB for a 2 MB bound"
+    assert memory.peak < 6_000_000, f"peak {memory.peak / 1e6:.1f} MB for a 2 MB bound"
 
 
 def test_remainder_keeps_an_input_line_with_separators_whole() -> None:

@@ -12,8 +12,8 @@ import pytest
 
 from batches_ext import AsyncBatchesClient, Batch, BatchesClient, errors
 from batches_ext._download import ContentRange, parse_content_range
-from batches_ext.testing import FakeBatchAPI, FakeClock, FakeServer
-from tests.conftest import API_KEY
+from batches_ext.testing import FakeBatchAPI, FakeServer
+from tests.conftest import API_KEY, call_on_fake, fake_client
 from tests.test_results import CANCELLED, output_line
 
 RECORDS = 40
@@ -28,25 +28,8 @@ def seeded(api: FakeBatchAPI, records: int = RECORDS) -> tuple[str, bytes]:
 def read_all(
     kind: str, api: FakeBatchAPI, batch_id: str, *, max_retries: int = 2, method: str = "iter_results", **options: Any
 ) -> list[Any]:
-    clock = FakeClock()
-    if kind == "sync":
-        http = httpx.Client(transport=api.transport())
-        with BatchesClient(
-            api.api_key, base_url=api.base_url, http_client=http, max_retries=max_retries, sleep=clock.advance
-        ) as client:
-            return list(getattr(client, method)(batch_id, **options))
-
-    async def sleep(seconds: float) -> None:
-        clock.advance(seconds)
-
-    async def run() -> list[Any]:
-        http = httpx.AsyncClient(transport=api.transport())
-        async with AsyncBatchesClient(
-            api.api_key, base_url=api.base_url, http_client=http, max_retries=max_retries, sleep=sleep
-        ) as client:
-            return [result async for result in getattr(client, method)(batch_id, **options)]
-
-    return asyncio.run(run())
+    results: list[Any] = call_on_fake(kind, api, method, batch_id, max_retries=max_retries, **options)
+    return results
 
 
 def downloads(api: FakeBatchAPI) -> list[str | None]:
@@ -129,9 +112,7 @@ def test_a_retryable_status_on_the_resumption_is_retried_within_the_budget() -> 
     api = FakeBatchAPI()
     batch_id, _ = seeded(api)
     api.cut_downloads(2000)
-    with BatchesClient(
-        api.api_key, base_url=api.base_url, http_client=httpx.Client(transport=api.transport()), sleep=lambda s: None
-    ) as client:
+    with fake_client(api) as client:
         results = client.iter_results(batch_id)
         first = next(results)  # the first download is under way (and will be cut)
         api.inject_errors(1, 503)  # the resumption's first attempt
@@ -146,9 +127,7 @@ def test_a_status_error_after_a_break_is_a_download_error() -> None:
     api = FakeBatchAPI()
     batch_id, _ = seeded(api)
     api.cut_downloads(2000)
-    with BatchesClient(
-        api.api_key, base_url=api.base_url, http_client=httpx.Client(transport=api.transport()), sleep=lambda s: None
-    ) as client:
+    with fake_client(api) as client:
         results = client.iter_results(batch_id)
         next(results)
         api.inject_errors(1, 404)
@@ -262,9 +241,7 @@ def test_remainder_resumes_too() -> None:
     api.add_batch("batch_1", status="cancelled", total=500, input_file_id="file-in", output_file_id="file-out",
                   error_file_id=None)  # fmt: skip
     api.cut_downloads(0, 3000, 7000)  # the output file (empty) uses the first
-    with BatchesClient(
-        api.api_key, base_url=api.base_url, http_client=httpx.Client(transport=api.transport()), sleep=lambda s: None
-    ) as client:
+    with fake_client(api) as client:
         lines = list(client.remainder("batch_1"))
     assert lines == [b'{"custom_id": "r%d", "body": {}}' % n for n in range(500)]
 
